@@ -1,0 +1,109 @@
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is config.json merged with the environment. Zero fields take the defaults below.
+type Config struct {
+	// Store is "keychain" (default) or "file" (the plaintext ~/.claude/api_key, mode 0600).
+	Store string `json:"store,omitempty"`
+	// SourceCommand is a shell command that prints the current key (CLAUDE_KEYTRAY_SOURCE wins).
+	SourceCommand        string `json:"source_command,omitempty"`
+	SourceTimeoutSeconds int    `json:"source_timeout_seconds,omitempty"`
+	// RefreshIntervalSeconds is the refresh period (CLAUDE_AUTH_REFRESH_INTERVAL wins).
+	RefreshIntervalSeconds int `json:"refresh_interval_seconds,omitempty"`
+	// CheckIntervalSeconds is how often an unchanged key is checked against the API.
+	CheckIntervalSeconds   int   `json:"check_interval_seconds,omitempty"`
+	KeychainTimeoutSeconds int   `json:"keychain_timeout_seconds,omitempty"`
+	Notifications          *bool `json:"notifications,omitempty"`
+}
+
+// Defaults and limits.
+const (
+	DefaultRefreshInterval = 240 * time.Second
+	MinRefreshInterval     = 10 * time.Second
+	MaxRefreshInterval     = 86400 * time.Second
+	DefaultSourceTimeout   = 30 * time.Second
+	DefaultCheckInterval   = time.Hour
+)
+
+// LoadConfig reads path (a missing file is an empty config) and applies the environment.
+// A bad value is an error that names the variable or field and the allowed range.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return c, fmt.Errorf("reading the config %s: %w", path, err)
+	default:
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("the config %s is not valid: %w", path, err)
+		}
+	}
+	if v, ok := os.LookupEnv("CLAUDE_AUTH_REFRESH_INTERVAL"); ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || !inRange(time.Duration(n)*time.Second, MinRefreshInterval, MaxRefreshInterval) {
+			return c, fmt.Errorf("CLAUDE_AUTH_REFRESH_INTERVAL=%q: want whole seconds from %d to %d", v, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+		}
+		c.RefreshIntervalSeconds = n
+	} else if c.RefreshIntervalSeconds != 0 && !inRange(time.Duration(c.RefreshIntervalSeconds)*time.Second, MinRefreshInterval, MaxRefreshInterval) {
+		return c, fmt.Errorf("refresh_interval_seconds=%d in %s: want whole seconds from %d to %d", c.RefreshIntervalSeconds, path, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+	}
+	if v := strings.TrimSpace(os.Getenv("CLAUDE_KEYTRAY_SOURCE")); v != "" {
+		c.SourceCommand = v
+	}
+	switch c.Store {
+	case "", "keychain", "file":
+	default:
+		return c, fmt.Errorf("store=%q in %s: want \"keychain\" or \"file\"", c.Store, path)
+	}
+	for name, v := range map[string]int{"source_timeout_seconds": c.SourceTimeoutSeconds, "check_interval_seconds": c.CheckIntervalSeconds, "keychain_timeout_seconds": c.KeychainTimeoutSeconds} {
+		if v < 0 {
+			return c, fmt.Errorf("%s=%d in %s: want a positive number of seconds", name, v, path)
+		}
+	}
+	return c, nil
+}
+
+func inRange(d, lo, hi time.Duration) bool { return d >= lo && d <= hi }
+
+// RefreshInterval is the refresh period with its default.
+func (c Config) RefreshInterval() time.Duration {
+	return secondsOr(c.RefreshIntervalSeconds, DefaultRefreshInterval)
+}
+
+// SourceTimeout bounds one run of the source command.
+func (c Config) SourceTimeout() time.Duration {
+	return secondsOr(c.SourceTimeoutSeconds, DefaultSourceTimeout)
+}
+
+// CheckInterval is how often an unchanged key is re-checked against the API.
+func (c Config) CheckInterval() time.Duration {
+	return secondsOr(c.CheckIntervalSeconds, DefaultCheckInterval)
+}
+
+// KeychainTimeout bounds one keychain call.
+func (c Config) KeychainTimeout() time.Duration {
+	return secondsOr(c.KeychainTimeoutSeconds, DefaultKeychainTimeout)
+}
+
+// NotificationsOn is true unless the config turns notifications off.
+func (c Config) NotificationsOn() bool { return c.Notifications == nil || *c.Notifications }
+
+func secondsOr(n int, d time.Duration) time.Duration {
+	if n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	return d
+}

@@ -1,0 +1,6 @@
+//go:build !windows
+
+package auth
+
+// HelperFileName is the apiKeyHelper script's name in the Claude folder.
+const HelperFileName = "auth_helper.sh"

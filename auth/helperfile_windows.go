@@ -1,0 +1,4 @@
+package auth
+
+// HelperFileName is the apiKeyHelper script's name in the Claude folder.
+const HelperFileName = "auth_helper.cmd"

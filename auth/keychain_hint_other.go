@@ -1,0 +1,5 @@
+//go:build !linux && !darwin && !windows
+
+package auth
+
+const keychainHint = "this platform's keychain is reached through the Secret Service on D-Bus: start one (gnome-keyring, KeePassXC) and unlock it"

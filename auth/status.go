@@ -1,0 +1,86 @@
+package auth
+
+import "time"
+
+// State is the one-word summary of the status object.
+type State string
+
+const (
+	StateOK         State = "ok"
+	StateUnverified State = "unverified"
+	StateInvalid    State = "invalid"
+	StateNoKey      State = "no_key"
+	StateError      State = "error"
+)
+
+// Status is DESIGN.md's status object: `status --json`, GET /api/auth/status and what the
+// tray shows. Fields may be added, never renamed.
+type Status struct {
+	State          State          `json:"state"`
+	Key            KeyStatus      `json:"key"`
+	Validation     Validation     `json:"validation"`
+	Helper         HelperStatus   `json:"helper"`
+	ClaudeSettings SettingsStatus `json:"claude_settings"`
+	Refresh        RefreshStatus  `json:"refresh"`
+	AuthFailures   AuthFailures   `json:"auth_failures"`
+	Daemon         DaemonStatus   `json:"daemon"`
+	// Store says where the key lives; a plaintext file is called out in Warnings.
+	Store    StoreStatus `json:"store"`
+	Warnings []string    `json:"warnings,omitempty"`
+}
+
+// KeyStatus describes the key without revealing it.
+type KeyStatus struct {
+	Present     bool       `json:"present"`
+	Fingerprint string     `json:"fingerprint,omitempty"`
+	Source      string     `json:"source,omitempty"` // keychain | command | env | file
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	Kind        KeyKind    `json:"kind,omitempty"`
+	Note        string     `json:"note,omitempty"`
+}
+
+// HelperStatus is the apiKeyHelper script's health.
+type HelperStatus struct {
+	Path    string `json:"path"`
+	OK      bool   `json:"ok"`
+	Problem string `json:"problem"`
+}
+
+// SettingsStatus says whether Claude Code's settings point at the helper and what shadows it.
+type SettingsStatus struct {
+	Path      string   `json:"path"`
+	Wired     bool     `json:"wired"`
+	Conflicts []string `json:"conflicts"`
+}
+
+// RefreshStatus is the refresh loop's bookkeeping.
+type RefreshStatus struct {
+	IntervalSeconds int        `json:"interval_seconds"`
+	Last            *time.Time `json:"last"`
+	Next            *time.Time `json:"next"`
+	Count           int        `json:"count"`
+	LastError       string     `json:"last_error"`
+}
+
+// AuthFailures counts 401s reported by `run` or seen as Claude Code's early helper re-calls.
+type AuthFailures struct {
+	Count int        `json:"count"`
+	Last  *time.Time `json:"last"`
+}
+
+// DaemonStatus says whether a daemon (or tray) owns the engine.
+type DaemonStatus struct {
+	Running bool   `json:"running"`
+	PID     int    `json:"pid,omitempty"`
+	Socket  string `json:"socket,omitempty"`
+	// Tray is "registered", "headless" (no tray host) or "" for the plain daemon.
+	Tray string `json:"tray,omitempty"`
+}
+
+// StoreStatus says where the key is kept and whether that store answers.
+type StoreStatus struct {
+	Kind      string `json:"kind"`
+	Where     string `json:"where"`
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+}
