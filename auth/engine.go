@@ -1,0 +1,347 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// ErrKeyRejected means the API refused a key (HTTP 401 or 403); the old key was kept.
+var ErrKeyRejected = errors.New("the API rejected the key")
+
+// KeyChecker asks the API about a key; *Checker is the real one.
+type KeyChecker interface {
+	Check(ctx context.Context, key Key) Validation
+}
+
+// Notifier shows a desktop notification. auth defines it; main wires the real one.
+type Notifier interface {
+	Notify(title, body string) error
+}
+
+// Options wire an Engine. Zero fields get working defaults where one exists.
+type Options struct {
+	Paths   Paths
+	Config  Config
+	Store   Store
+	Checker KeyChecker
+	// Source is where refreshes read the key; nil means the Store itself.
+	Source Source
+	// Exe is this program's absolute path, written into the helper script.
+	Exe      string
+	Logger   *slog.Logger
+	Notifier Notifier
+	// Environ and Cwd are what the conflicts check looks at; default os.Environ() and os.Getwd().
+	Environ []string
+	Cwd     string
+	// Redactor learns every key the engine handles so the log can mask it; may be nil.
+	Redactor *Redactor
+}
+
+// Engine owns the key: it reads, stores, checks and refreshes it and reports status and events.
+// The daemon and the tray run one long-lived Engine; CLI commands make a short-lived one when
+// no daemon runs.
+type Engine struct {
+	opts   Options
+	log    *slog.Logger
+	events eventBus
+	sf     singleflight.Group
+	// refreshMu serialises refresh runs of different kinds.
+	refreshMu sync.Mutex
+	notes     notifyPolicy
+
+	mu         sync.Mutex
+	key        Key
+	source     string
+	updatedAt  *time.Time
+	validation Validation
+	storeErr   string
+	refresh    RefreshStatus
+	failures   AuthFailures
+	daemon     DaemonStatus
+	lastCheck  time.Time
+	// checkDue forces the next refresh to check the key (after an auth failure).
+	checkDue bool
+	// imported is set once CLAUDE_API_KEY has been considered, so it is imported at most once.
+	imported bool
+	backoff  time.Duration
+}
+
+// New makes an Engine; call Load before the first Status.
+func New(opts Options) *Engine {
+	if opts.Checker == nil {
+		opts.Checker = NewChecker()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	if opts.Cwd == "" {
+		opts.Cwd, _ = os.Getwd()
+	}
+	if opts.Redactor == nil {
+		opts.Redactor = &Redactor{}
+	}
+	if opts.Store == nil {
+		opts.Store = NewKeyringStore(opts.Config.KeychainTimeout())
+	}
+	e := &Engine{opts: opts, log: opts.Logger}
+	e.refresh.IntervalSeconds = int(opts.Config.RefreshInterval().Seconds())
+	e.notes.notifier = opts.Notifier
+	e.notes.log = opts.Logger
+	return e
+}
+
+// Options returns the options the engine was made with.
+func (e *Engine) Options() Options { return e.opts }
+
+// Subscribe returns a channel of events and a function that ends the subscription.
+func (e *Engine) Subscribe() (<-chan Event, func()) { return e.events.subscribe(16) }
+
+// SetDaemon records who owns the engine, for status.
+func (e *Engine) SetDaemon(d DaemonStatus) {
+	e.mu.Lock()
+	e.daemon = d
+	e.mu.Unlock()
+	e.publishStatus()
+}
+
+// Load reads the stored key and what state.json remembers about it. A keychain error is kept
+// for status, not returned: the engine still runs and reports it.
+func (e *Engine) Load(ctx context.Context) {
+	secret, err := e.opts.Store.Get(ctx)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, ErrNoKey) {
+			e.storeErr = err.Error()
+		}
+		return
+	}
+	e.storeErr = ""
+	k, perr := ParseKey(secret)
+	if perr != nil {
+		e.storeErr = fmt.Sprintf("the key in %s is not usable: %v; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
+		return
+	}
+	e.opts.Redactor.Add(k.Secret())
+	e.key = k
+	e.source = e.opts.Store.Kind()
+	if st := loadKeyState(e.opts.Paths); st.KeyID == keyID(secret) {
+		e.updatedAt = st.UpdatedAt
+		e.validation = st.Validation
+		if st.Source != "" {
+			e.source = st.Source
+		}
+		if st.Validation.CheckedAt != nil {
+			e.lastCheck = *st.Validation.CheckedAt
+		}
+	}
+}
+
+// CurrentKey is the key to serve: the one in memory, else the store's. With no key stored
+// and CLAUDE_API_KEY set, that key is imported first.
+func (e *Engine) CurrentKey(ctx context.Context) (Key, error) {
+	e.mu.Lock()
+	k := e.key
+	e.mu.Unlock()
+	if !k.IsZero() {
+		return k, nil
+	}
+	secret, err := e.opts.Store.Get(ctx)
+	if errors.Is(err, ErrNoKey) {
+		if ik, ierr := e.importEnvOnce(ctx); ierr == nil && !ik.IsZero() {
+			return ik, nil
+		}
+		if ok, _ := e.sourceConfigured(); ok {
+			e.Refresh(ctx, RefreshRequest{Reason: "no key stored yet"})
+			e.mu.Lock()
+			k = e.key
+			e.mu.Unlock()
+			if !k.IsZero() {
+				return k, nil
+			}
+		}
+	}
+	if err != nil {
+		return Key{}, err
+	}
+	k, perr := ParseKey(secret)
+	if perr != nil {
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
+	}
+	e.mu.Lock()
+	if e.key.IsZero() {
+		e.key, e.source, e.storeErr = k, e.opts.Store.Kind(), ""
+	}
+	e.mu.Unlock()
+	return k, nil
+}
+
+// UpdateOptions say how UpdateKey treats a new key.
+type UpdateOptions struct {
+	// Verify checks the key against the API first; a rejected key is refused.
+	Verify bool
+	// Origin is shown in the log and events: "cli", "api", "tray", "import", "command", "env".
+	Origin string
+}
+
+// UpdateKey parses, checks and stores a new key. A malformed key returns a *KeyError; a key the
+// API rejects returns ErrKeyRejected; either way the old key stays. A check that says nothing
+// (rate limit, outage, no network) stores the key as unverified.
+func (e *Engine) UpdateKey(ctx context.Context, raw string, opt UpdateOptions) (Status, error) {
+	k, err := ParseKey(raw)
+	if err != nil {
+		return e.Status(), err
+	}
+	e.opts.Redactor.Add(k.Secret())
+	v := Validation{Result: ResultSkipped}
+	if opt.Verify {
+		v = e.opts.Checker.Check(ctx, k)
+		if v.Result == ResultInvalid {
+			e.log.Warn("new key refused: the API rejected it", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "http_status", v.HTTPStatus, "detail", v.Detail)
+			return e.Status(), fmt.Errorf("%w (HTTP %d: %s); the old key was kept", ErrKeyRejected, v.HTTPStatus, v.Detail)
+		}
+	}
+	if err := e.store(ctx, k, v, sourceFor(opt.Origin, e.opts.Store.Kind())); err != nil {
+		return e.Status(), err
+	}
+	e.emit(EventRotated, k.Fingerprint(), fmt.Sprintf("New key %s stored (%s)", k.Fingerprint(), originText(opt.Origin)))
+	e.notes.clear("")
+	return e.Status(), nil
+}
+
+func sourceFor(origin, storeKind string) string {
+	switch origin {
+	case "command":
+		return "command"
+	case "env":
+		return "env"
+	}
+	return storeKind
+}
+
+func originText(origin string) string {
+	switch origin {
+	case "cli":
+		return "from the command line"
+	case "api":
+		return "through the control API"
+	case "tray":
+		return "from the tray"
+	case "import":
+		return "imported"
+	case "command":
+		return "from the source command"
+	case "env":
+		return "imported from CLAUDE_API_KEY"
+	case "keychain":
+		return "changed in the keychain"
+	}
+	return origin
+}
+
+// store writes k to the store, reads it back to be sure, and makes it current.
+func (e *Engine) store(ctx context.Context, k Key, v Validation, source string) error {
+	if err := e.opts.Store.Set(ctx, k.Secret()); err != nil {
+		e.log.Error("storing the key failed", "fingerprint", k.Fingerprint(), "err", err)
+		return fmt.Errorf("storing the key in %s: %w", e.opts.Store.Where(), err)
+	}
+	if back, err := e.opts.Store.Get(ctx); err != nil || back != k.Secret() {
+		if err == nil {
+			err = errors.New("a different value came back")
+		}
+		return fmt.Errorf("reading the key back from %s after storing it: %w", e.opts.Store.Where(), err)
+	}
+	now := time.Now().UTC()
+	e.mu.Lock()
+	e.key, e.source, e.updatedAt, e.validation, e.storeErr = k, source, &now, v, ""
+	if v.CheckedAt != nil {
+		e.lastCheck = *v.CheckedAt
+	}
+	e.mu.Unlock()
+	e.saveState()
+	e.log.Info("key stored", "fingerprint", k.Fingerprint(), "source", source, "validation", string(v.Result))
+	return nil
+}
+
+func (e *Engine) saveState() {
+	e.mu.Lock()
+	st := keyState{KeyID: keyID(e.key.Secret()), Fingerprint: e.key.Fingerprint(), Source: e.source, UpdatedAt: e.updatedAt, Validation: e.validation}
+	e.mu.Unlock()
+	if err := saveKeyState(e.opts.Paths, st); err != nil {
+		e.log.Warn("could not save state", "err", err)
+	}
+}
+
+// Status is the status object as of now.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	s := Status{
+		Validation:   e.validation,
+		Refresh:      e.refresh,
+		AuthFailures: e.failures,
+		Daemon:       e.daemon,
+	}
+	s.Key = KeyStatus{Present: !e.key.IsZero()}
+	if s.Key.Present {
+		s.Key.Fingerprint = e.key.Fingerprint()
+		s.Key.Source = e.source
+		s.Key.UpdatedAt = e.updatedAt
+		s.Key.Kind = e.key.Kind
+		s.Key.Note = e.key.Note
+	}
+	storeErr := e.storeErr
+	e.mu.Unlock()
+
+	if s.Validation.Result == "" {
+		s.Validation.Result = ResultSkipped
+	}
+	s.Store = StoreStatus{Kind: e.opts.Store.Kind(), Where: e.opts.Store.Where(), Reachable: storeErr == "", Error: storeErr}
+	if e.opts.Store.Kind() == "file" {
+		s.Warnings = append(s.Warnings, "the key is kept in a plaintext file ("+e.opts.Store.Where()+"), not in the keychain")
+	}
+	if s.Key.Note != "" {
+		s.Warnings = append(s.Warnings, s.Key.Note)
+	}
+	s.Helper = CheckHelper(e.opts.Paths.HelperPath, e.opts.Exe)
+	s.ClaudeSettings = SettingsStatusFor(e.opts.Paths, e.opts.Cwd, e.opts.Environ)
+	if s.ClaudeSettings.Conflicts == nil {
+		s.ClaudeSettings.Conflicts = []string{}
+	}
+	s.State = stateOf(s, storeErr)
+	return s
+}
+
+func stateOf(s Status, storeErr string) State {
+	switch {
+	case !s.Key.Present && storeErr != "":
+		return StateError
+	case !s.Key.Present:
+		return StateNoKey
+	case s.Validation.Result == ResultInvalid:
+		return StateInvalid
+	case s.Validation.Result == ResultValid:
+		return StateOK
+	}
+	return StateUnverified
+}
+
+func (e *Engine) emit(kind EventKind, fp, msg string) {
+	st := e.Status()
+	e.events.publish(Event{Kind: kind, Time: time.Now().UTC(), Fingerprint: fp, Message: msg, Status: &st})
+}
+
+func (e *Engine) publishStatus() {
+	st := e.Status()
+	e.events.publish(Event{Kind: EventStatus, Time: time.Now().UTC(), Message: string(st.State), Status: &st})
+}

@@ -1,0 +1,340 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// errSourceRejected marks a refresh that read a key the API rejects.
+var errSourceRejected = errors.New("source gave a rejected key")
+
+// RefreshRequest says why a refresh runs, which decides whether the key is checked.
+type RefreshRequest struct {
+	Reason string
+	// User is a person asking (CLI, control API, tray): the key is checked against the API.
+	User bool
+	// AuthFailure is a 401 seen by `run` or Claude Code: the source is read and the key checked.
+	AuthFailure bool
+}
+
+func (r RefreshRequest) checks() bool { return r.User || r.AuthFailure }
+
+// Refresh runs DESIGN's "A refresh" once. Overlapping calls share one run: a timer refresh joins
+// a running timer refresh, and user or 401 refreshes join a running checking refresh.
+func (e *Engine) Refresh(ctx context.Context, req RefreshRequest) Status {
+	group := "timer"
+	if req.checks() {
+		group = "check"
+	}
+	// The shared run must not die with the first caller's context.
+	v, _, _ := e.sf.Do(group, func() (any, error) {
+		return e.refreshOnce(context.WithoutCancel(ctx), req), nil
+	})
+	return v.(Status)
+}
+
+func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
+	start := time.Now()
+	changed, readErr := e.readKey(ctx, req)
+	e.repairHelper()
+
+	e.mu.Lock()
+	k := e.key
+	due := changed || req.checks() || e.checkDue || time.Since(e.lastCheck) >= e.opts.Config.CheckInterval()
+	e.mu.Unlock()
+	if !k.IsZero() && due {
+		e.checkKey(ctx, k, req)
+	}
+
+	now := time.Now().UTC()
+	e.mu.Lock()
+	e.refresh.Count++
+	e.refresh.Last = &now
+	wait := e.opts.Config.RefreshInterval()
+	if readErr != nil {
+		e.refresh.LastError = readErr.Error()
+		if e.backoff == 0 {
+			e.backoff = 5 * time.Second
+		} else {
+			e.backoff *= 2
+		}
+		if e.backoff > wait {
+			e.backoff = wait
+		}
+		wait = e.backoff
+	} else {
+		e.refresh.LastError = ""
+		e.backoff = 0
+	}
+	next := now.Add(wait)
+	e.refresh.Next = &next
+	e.mu.Unlock()
+
+	e.log.Info("refresh", "reason", req.Reason, "ok", readErr == nil, "err", errString(readErr), "took_ms", time.Since(start).Milliseconds(), "next_in", wait.String())
+	switch {
+	case errors.Is(readErr, errSourceRejected):
+		// Already announced as a rejected source key.
+	case readErr != nil:
+		e.notes.once("refresh_failed", "Claude key refresh failed", readErr.Error())
+		e.emit(EventRefreshFailed, k.Fingerprint(), readErr.Error())
+	case e.notes.clear("refresh_failed"):
+		e.notes.send("Claude key refresh works again", "The key "+k.Fingerprint()+" was read from its source.")
+		e.emit(EventRecovered, k.Fingerprint(), "refresh works again")
+	}
+	e.publishStatus()
+	return e.Status()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// readKey reads the key from its source and stores a new one. It reports whether the current
+// key changed. A failure leaves the current key in place.
+func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) {
+	if e.opts.Source != nil {
+		return e.readFromSource(ctx)
+	}
+	secret, err := e.opts.Store.Get(ctx)
+	switch {
+	case errors.Is(err, ErrNoKey):
+		if k, ierr := e.importEnvOnce(ctx); ierr != nil {
+			return false, ierr
+		} else if !k.IsZero() {
+			return true, nil
+		}
+		e.mu.Lock()
+		had := !e.key.IsZero()
+		e.key, e.source, e.updatedAt, e.storeErr = Key{}, "", nil, ""
+		e.validation = Validation{}
+		e.mu.Unlock()
+		if had {
+			e.log.Warn("the key was removed from the store", "where", e.opts.Store.Where())
+		}
+		return had, nil
+	case err != nil:
+		// Keep serving the key in memory: a locked or restarting keychain must not stop Claude.
+		e.mu.Lock()
+		e.storeErr = err.Error()
+		e.mu.Unlock()
+		return false, err
+	}
+	k, perr := ParseKey(secret)
+	if perr == nil {
+		e.opts.Redactor.Add(k.Secret())
+	}
+	if perr != nil {
+		err := fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
+		e.mu.Lock()
+		e.storeErr = err.Error()
+		e.mu.Unlock()
+		return false, err
+	}
+	e.mu.Lock()
+	e.storeErr = ""
+	same := e.key.Secret() == k.Secret()
+	e.mu.Unlock()
+	if same {
+		return false, nil
+	}
+	// Someone else (update-key without a daemon, a keychain editor) changed the stored key.
+	v := e.opts.Checker.Check(ctx, k)
+	now := time.Now().UTC()
+	e.mu.Lock()
+	e.key, e.source, e.updatedAt, e.validation = k, e.opts.Store.Kind(), &now, v
+	e.lastCheck = now
+	e.mu.Unlock()
+	e.saveState()
+	e.announceRotation(k, "changed in "+e.opts.Store.Where())
+	e.afterCheck(k, v)
+	return true, nil
+}
+
+func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
+	out, err := e.opts.Source.Fetch(ctx)
+	if err != nil {
+		return false, err
+	}
+	k, perr := ParseKey(out)
+	if perr != nil {
+		return false, fmt.Errorf("the source command printed something that is not a usable key: %v", perr)
+	}
+	e.opts.Redactor.Add(k.Secret())
+	e.mu.Lock()
+	same := e.key.Secret() == k.Secret()
+	e.mu.Unlock()
+	if same {
+		return false, nil
+	}
+	v := e.opts.Checker.Check(ctx, k)
+	if v.Result == ResultInvalid {
+		msg := fmt.Sprintf("The source gave key %s, but the API rejects it (HTTP %d); the current key was kept.", k.Fingerprint(), v.HTTPStatus)
+		e.log.Warn("source gave a rejected key; not stored", "fingerprint", k.Fingerprint(), "http_status", v.HTTPStatus, "detail", v.Detail)
+		e.notes.once("source_rejected:"+keyID(k.Secret()), "Claude key from the source was rejected", msg)
+		e.emit(EventSourceRejected, k.Fingerprint(), msg)
+		return false, fmt.Errorf("%w %s (HTTP %d: %s); kept the current key", errSourceRejected, k.Fingerprint(), v.HTTPStatus, v.Detail)
+	}
+	if err := e.store(ctx, k, v, e.opts.Source.Name()); err != nil {
+		// The keychain is down: serve the new key from memory anyway and say so.
+		now := time.Now().UTC()
+		e.mu.Lock()
+		e.key, e.source, e.updatedAt, e.validation, e.storeErr = k, e.opts.Source.Name(), &now, v, err.Error()
+		e.mu.Unlock()
+		e.announceRotation(k, "from the source command (not yet saved: "+err.Error()+")")
+		return true, err
+	}
+	e.announceRotation(k, "from the source command")
+	e.afterCheck(k, v)
+	return true, nil
+}
+
+func (e *Engine) announceRotation(k Key, how string) {
+	msg := fmt.Sprintf("Now using key %s (%s).", k.Fingerprint(), how)
+	e.notes.clear("rejected:")
+	e.notes.send("Claude key rotated", msg)
+	e.emit(EventRotated, k.Fingerprint(), msg)
+}
+
+// importEnvOnce stores CLAUDE_API_KEY when the store holds no key; it runs at most once per
+// engine, so a key deleted on purpose is not brought back by every refresh.
+func (e *Engine) importEnvOnce(ctx context.Context) (Key, error) {
+	e.mu.Lock()
+	done := e.imported
+	e.imported = true
+	e.mu.Unlock()
+	raw, _ := lookupEnv(e.opts.Environ, "CLAUDE_API_KEY")
+	if done || raw == "" {
+		return Key{}, nil
+	}
+	st, err := e.UpdateKey(ctx, raw, UpdateOptions{Verify: true, Origin: "env"})
+	if err != nil {
+		return Key{}, fmt.Errorf("importing CLAUDE_API_KEY: %w", err)
+	}
+	_ = st
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.key, nil
+}
+
+// checkKey asks the API about k and records the answer. An answer that says nothing (429, 5xx,
+// network) never marks a key down: the last real answer stands and the detail is logged.
+func (e *Engine) checkKey(ctx context.Context, k Key, req RefreshRequest) {
+	v := e.opts.Checker.Check(ctx, k)
+	e.mu.Lock()
+	if e.key.Secret() != k.Secret() {
+		e.mu.Unlock()
+		return
+	}
+	e.checkDue = false
+	if v.CheckedAt != nil {
+		e.lastCheck = *v.CheckedAt
+	}
+	if v.Result == ResultUnknown && (e.validation.Result == ResultValid || e.validation.Result == ResultInvalid) {
+		e.mu.Unlock()
+		e.log.Warn("key check said nothing; keeping the last answer", "fingerprint", k.Fingerprint(), "http_status", v.HTTPStatus, "detail", v.Detail)
+		return
+	}
+	e.validation = v
+	e.mu.Unlock()
+	e.saveState()
+	e.log.Info("key checked", "fingerprint", k.Fingerprint(), "result", string(v.Result), "http_status", v.HTTPStatus, "reason", req.Reason)
+	e.afterCheck(k, v)
+}
+
+// afterCheck turns a check into notifications and events: one "rejected" per key until it
+// recovers, and a "recovered" when a rejected key is accepted again.
+func (e *Engine) afterCheck(k Key, v Validation) {
+	id := "rejected:" + keyID(k.Secret())
+	switch v.Result {
+	case ResultInvalid:
+		msg := fmt.Sprintf("Claude rejects key %s — choose Update key… or run `claude-keytray update-key`.", k.Fingerprint())
+		if !e.notes.isActive(id) {
+			e.emit(EventRejected, k.Fingerprint(), msg)
+		}
+		e.notes.once(id, "Claude key rejected", msg)
+	case ResultValid:
+		if e.notes.clear(id) {
+			msg := fmt.Sprintf("Key %s is accepted again.", k.Fingerprint())
+			e.notes.send("Claude key works again", msg)
+			e.emit(EventRecovered, k.Fingerprint(), msg)
+		}
+	}
+}
+
+// ReportAuthFailure records a 401 seen by a client, then refreshes from the source and checks
+// the key before returning, so the caller can retry with whatever is current.
+func (e *Engine) ReportAuthFailure(ctx context.Context, origin string) Status {
+	now := time.Now().UTC()
+	e.mu.Lock()
+	e.failures.Count++
+	e.failures.Last = &now
+	e.checkDue = true
+	fp := e.key.Fingerprint()
+	e.mu.Unlock()
+	e.log.Warn("auth failure reported", "origin", origin, "fingerprint", fp)
+	e.emit(EventAuthFailure, fp, "401 from "+origin)
+	return e.Refresh(ctx, RefreshRequest{Reason: "auth failure (" + origin + ")", AuthFailure: true})
+}
+
+// repairHelper rewrites the helper script when Claude Code is wired to it but it is missing or
+// changed; it never creates one for a user who has not run install.
+func (e *Engine) repairHelper() {
+	p := e.opts.Paths
+	if e.opts.Exe == "" {
+		return
+	}
+	if wired, _ := SettingsWired(p.SettingsPath, p.HelperPath); !wired {
+		return
+	}
+	hs := CheckHelper(p.HelperPath, e.opts.Exe)
+	if hs.OK {
+		return
+	}
+	if err := WriteHelper(p.HelperPath, e.opts.Exe); err != nil {
+		e.log.Error("could not repair the helper script", "path", p.HelperPath, "problem", hs.Problem, "err", err)
+		return
+	}
+	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.HelperPath, hs.Problem)
+	e.log.Warn("helper script repaired", "path", p.HelperPath, "problem", hs.Problem)
+	e.emit(EventHelperRepaired, "", msg)
+}
+
+// sourceConfigured reports whether refreshes read a source other than the store.
+func (e *Engine) sourceConfigured() (bool, string) {
+	if e.opts.Source == nil {
+		return false, ""
+	}
+	return true, e.opts.Source.Name()
+}
+
+// NextRefresh is how long the loop waits before the next timer refresh.
+func (e *Engine) nextWait() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refresh.Next == nil {
+		return 0
+	}
+	return time.Until(*e.refresh.Next)
+}
+
+// Run refreshes at once and then on the timer until ctx ends. Nothing else wakes it: no polling.
+func (e *Engine) Run(ctx context.Context) error {
+	e.Refresh(ctx, RefreshRequest{Reason: "start"})
+	for {
+		t := time.NewTimer(max(e.nextWait(), 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+			e.Refresh(ctx, RefreshRequest{Reason: "timer"})
+		}
+	}
+}

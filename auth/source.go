@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Source is where a refresh reads the current key from when it is not the keychain itself.
+type Source interface {
+	Fetch(ctx context.Context) (string, error)
+	// Name is the status's key.source for keys it gave ("command").
+	Name() string
+}
+
+// maxSourceOutput caps what a source may print: a key is at most MaxKeyLen characters, so
+// anything much larger is a mistake (a whole JSON document, a binary) and is not read in full.
+const maxSourceOutput = 4 * MaxKeyLen
+
+// CommandSource runs a shell command (Vault, AWS Secrets Manager, pass, 1Password…) whose
+// stdout is the key.
+type CommandSource struct {
+	Command string
+	Timeout time.Duration
+}
+
+func (c *CommandSource) Name() string { return "command" }
+
+// Fetch runs the command under its timeout. The whole process group is killed on timeout so a
+// command's children (a `sleep`, a CLI's helper) cannot outlive it. Errors carry the command's
+// stderr, with anything that looks like the output key masked.
+func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultSourceTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := shellCommand(ctx, c.Command)
+	// A command that floods stdout is stopped at once rather than at the timeout.
+	stdout := limitedBuffer{max: maxSourceOutput, onOverflow: cancel}
+	var stderr limitedBuffer
+	stderr.max = 4096
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	err := cmd.Run()
+	out := stdout.String()
+	errText := strings.TrimSpace(stderr.String())
+	if errText != "" {
+		errText = Redact(errText, strings.TrimSpace(out))
+		errText = "; stderr: " + errText
+	}
+	switch {
+	case stdout.overflow:
+		return "", fmt.Errorf("source command %q printed more than %d bytes; it should print only the key%s", c.Command, maxSourceOutput, errText)
+	case ctx.Err() == context.DeadlineExceeded:
+		return "", fmt.Errorf("source command %q did not finish within %s (raise source_timeout_seconds in the config if it is just slow)%s", c.Command, timeout, errText)
+	case err != nil:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return "", fmt.Errorf("source command %q failed with exit code %d%s", c.Command, ee.ExitCode(), errText)
+		}
+		return "", fmt.Errorf("source command %q could not run: %v", c.Command, err)
+	case strings.TrimSpace(out) == "":
+		return "", fmt.Errorf("source command %q printed nothing%s", c.Command, errText)
+	}
+	return out, nil
+}
+
+// limitedBuffer keeps the first max bytes and remembers that more came, while still draining
+// the pipe so the child never blocks on a full pipe.
+type limitedBuffer struct {
+	bytes.Buffer
+	max        int
+	overflow   bool
+	onOverflow func()
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	room := b.max - b.Len()
+	if len(p) <= room {
+		return b.Buffer.Write(p)
+	}
+	if room > 0 {
+		b.Buffer.Write(p[:room])
+	}
+	if !b.overflow && b.onOverflow != nil {
+		b.onOverflow()
+	}
+	b.overflow = true
+	return len(p), nil
+}
+
+var _ io.Writer = (*limitedBuffer)(nil)
