@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
+)
+
+// Every command but daemon and tray is a client of the running engine and falls back to doing
+// the work itself when none runs.
+
+func (a *app) client() *control.Client { return control.NewClient(a.paths.Socket) }
+
+// keyFromDaemon is the helper's fast path: one round trip to the daemon's memory.
+func keyFromDaemon(ctx context.Context, a *app) (string, bool) {
+	k, err := a.client().Key(ctx)
+	if err != nil {
+		return "", false
+	}
+	return k, true
+}
+
+// currentStatus asks the daemon, else builds the status from the keychain and state files.
+func currentStatus(ctx context.Context, a *app) auth.Status {
+	if st, err := a.client().Status(ctx); err == nil {
+		return st
+	}
+	e := a.engine(nil)
+	e.Load(ctx)
+	return e.Status()
+}
+
+func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
+	if st, err := a.client().Status(ctx); err == nil {
+		return st.Daemon
+	}
+	return auth.DaemonStatus{}
+}
+
+// updateKey stores a key through the daemon (so it switches at once) or, with none, directly.
+func updateKey(ctx context.Context, a *app, raw string, verify bool, origin string) (auth.Status, error) {
+	st, err := a.client().UpdateKey(ctx, raw, verify)
+	if err == nil {
+		return st, nil
+	}
+	var ae *control.APIError
+	if errors.As(err, &ae) {
+		switch ae.StatusCode {
+		case http.StatusUnprocessableEntity:
+			return st, errors.Join(auth.ErrKeyRejected, errors.New(ae.Message))
+		case http.StatusBadRequest:
+			return st, &auth.KeyError{Reason: ae.Message}
+		}
+		return st, err
+	}
+	if !errors.Is(err, control.ErrNotRunning) {
+		return st, err
+	}
+	log, closer := a.fileLogger()
+	defer closer.Close()
+	e := a.engine(log)
+	e.Load(ctx)
+	return e.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: origin})
+}
+
+// refreshNow refreshes through the daemon, or once in-process when none runs.
+func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
+	st, err := a.client().Refresh(ctx)
+	if err == nil {
+		return st, nil
+	}
+	if !errors.Is(err, control.ErrNotRunning) {
+		return st, err
+	}
+	log, closer := a.fileLogger()
+	defer closer.Close()
+	e := a.engine(log)
+	e.Load(ctx)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return e.Refresh(ctx, auth.RefreshRequest{Reason: "refresh command", User: true}), nil
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/tray"
+	"github.com/spf13/cobra"
+)
+
+func newDaemonCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the engine and its control API without a UI (servers, SSH sessions, systemd)",
+		Long: `Runs the refresh loop and serves the control API on
+$XDG_RUNTIME_DIR/claude-keytray/control.sock. The helper then answers from memory, Claude Code
+never waits on the keychain or a slow secret manager, and 401s trigger a refresh.
+
+Only one engine runs per user: a second daemon (or tray) exits 1 with "already running (pid N)".
+SIGINT and SIGTERM stop it cleanly and remove the socket.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := newApp(g)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			d, err := startDaemon(ctx, a, os.Stderr)
+			if err != nil {
+				return err
+			}
+			d.log.Info("daemon started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
+			err = d.engine.Run(ctx)
+			d.stop()
+			return err
+		},
+	}
+}
+
+// daemon is a running engine with its control API; the tray runs the same thing.
+type daemon struct {
+	engine *auth.Engine
+	log    *slog.Logger
+	stop   func()
+}
+
+// startDaemon takes the per-user lock, starts the control API and loads the key. The engine's
+// loop is the caller's to run.
+func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) {
+	l, lock, err := control.Listen(a.paths.Socket)
+	if err != nil {
+		var ar *control.AlreadyRunningError
+		if errors.As(err, &ar) {
+			return nil, &exitError{code: 1, err: err}
+		}
+		return nil, fmt.Errorf("starting the control API on %s: %w", a.paths.Socket, err)
+	}
+	var logOpt = auth.LogOptions{File: a.paths.LogFile}
+	if stderr != nil {
+		logOpt.Stderr = stderr
+	}
+	log, closer, err := auth.NewLogger(logOpt, a.redactor)
+	if err != nil {
+		lock.Release()
+		return nil, fmt.Errorf("opening the log %s: %w", a.paths.LogFile, err)
+	}
+	var notifier auth.Notifier
+	if a.cfg.NotificationsOn() {
+		notifier = tray.NewNotifier(nil)
+	}
+	e := auth.New(auth.Options{
+		Paths:    a.paths,
+		Config:   a.cfg,
+		Store:    a.store,
+		Source:   a.source(),
+		Exe:      exe(),
+		Logger:   log,
+		Notifier: notifier,
+		Redactor: a.redactor,
+	})
+	e.Load(ctx)
+	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket})
+	srv := control.NewServer(e, control.ServerOptions{Logger: log})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := srv.Serve(l); err != nil {
+			log.Error("control API stopped", "err", err)
+		}
+	}()
+	return &daemon{engine: e, log: log, stop: func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-served
+		lock.Release()
+		log.Info("daemon stopped", "pid", os.Getpid())
+		closer.Close()
+	}}, nil
+}

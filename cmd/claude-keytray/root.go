@@ -1,0 +1,47 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+type globalFlags struct {
+	store string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "claude-keytray",
+		Short: "Keep your Claude API key in the OS keychain and serve it to Claude Code",
+		Long: `claude-keytray keeps your Anthropic API key in the OS keychain (never in a plaintext
+file) and hands it to Claude Code through its apiKeyHelper setting. A tray icon (or a headless
+daemon) refreshes the key on a timer, from the keychain or a secret manager, and when Claude gets
+a 401 it refreshes, retries and tells you.
+
+Getting started:
+  claude-keytray update-key          # paste your key (hidden prompt) or pipe it in
+  claude-keytray install             # wire Claude Code to the helper, start at login
+  claude-keytray doctor              # check everything
+
+Run with no command to start the tray.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTray(cmd, g)
+		},
+	}
+	root.PersistentFlags().StringVar(&g.store, "store", "", `where the key lives: "keychain" (default) or "file" (plaintext `+"`~/.claude/api_key`"+`, only for machines without a keychain)`)
+	root.AddCommand(
+		newKeyCmd(g),
+		newUpdateKeyCmd(g),
+		newImportCmd(g),
+		newStatusCmd(g),
+		newRefreshCmd(g),
+		newDaemonCmd(g),
+		newInstallCmd(g),
+		newUninstallCmd(g),
+		newDoctorCmd(g),
+		newVersionCmd(),
+	)
+	return root
+}
