@@ -30,7 +30,7 @@ Run with no command to start the tray.`,
 			return runTray(cmd, g)
 		},
 	}
-	root.PersistentFlags().StringVar(&g.store, "store", "", `where the key lives: "keychain" (default) or "file" (plaintext `+"`~/.claude/api_key`"+`, only for machines without a keychain)`)
+	root.PersistentFlags().StringVar(&g.store, "store", "", `where the key lives: "keychain" (default) or "file" (the plaintext ~/.claude/api_key, mode 0600, only for machines without a keychain)`)
 	root.AddCommand(
 		newKeyCmd(g),
 		newUpdateKeyCmd(g),
