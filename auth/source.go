@@ -52,22 +52,23 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	out := stdout.String()
 	errText := strings.TrimSpace(stderr.String())
 	if errText != "" {
-		errText = Redact(errText, strings.TrimSpace(out))
-		errText = "; stderr: " + errText
+		errText = "; stderr: " + Redact(errText, strings.TrimSpace(out))
 	}
+	// The command line itself may hold a secret (a token in a URL): mask what the output was.
+	command := Redact(c.Command, strings.TrimSpace(out))
 	switch {
 	case stdout.overflow:
-		return "", fmt.Errorf("source command %q printed more than %d bytes; it should print only the key%s", c.Command, maxSourceOutput, errText)
+		return "", fmt.Errorf("source command %q printed more than %d bytes; it should print only the key%s", command, maxSourceOutput, errText)
 	case ctx.Err() == context.DeadlineExceeded:
-		return "", fmt.Errorf("source command %q did not finish within %s (raise source_timeout_seconds in the config if it is just slow)%s", c.Command, timeout, errText)
+		return "", fmt.Errorf("source command %q did not finish within %s (raise source_timeout_seconds in the config if it is just slow)%s", command, timeout, errText)
 	case err != nil:
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return "", fmt.Errorf("source command %q failed with exit code %d%s", c.Command, ee.ExitCode(), errText)
+			return "", fmt.Errorf("source command %q failed with exit code %d%s", command, ee.ExitCode(), errText)
 		}
-		return "", fmt.Errorf("source command %q could not run: %v", c.Command, err)
+		return "", fmt.Errorf("source command %q could not run: %v", command, err)
 	case strings.TrimSpace(out) == "":
-		return "", fmt.Errorf("source command %q printed nothing%s", c.Command, errText)
+		return "", fmt.Errorf("source command %q printed nothing%s", command, errText)
 	}
 	return out, nil
 }
@@ -75,19 +76,21 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 // limitedBuffer keeps the first max bytes and remembers that more came, while still draining
 // the pipe so the child never blocks on a full pipe.
 type limitedBuffer struct {
-	bytes.Buffer
+	// buf is a field, not embedded: an embedded bytes.Buffer would lend its ReadFrom to
+	// io.Copy, which would then bypass Write and the limit.
+	buf        bytes.Buffer
 	max        int
 	overflow   bool
 	onOverflow func()
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
-	room := b.max - b.Len()
+	room := b.max - b.buf.Len()
 	if len(p) <= room {
-		return b.Buffer.Write(p)
+		return b.buf.Write(p)
 	}
 	if room > 0 {
-		b.Buffer.Write(p[:room])
+		b.buf.Write(p[:room])
 	}
 	if !b.overflow && b.onOverflow != nil {
 		b.onOverflow()
@@ -95,5 +98,7 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	b.overflow = true
 	return len(p), nil
 }
+
+func (b *limitedBuffer) String() string { return b.buf.String() }
 
 var _ io.Writer = (*limitedBuffer)(nil)
