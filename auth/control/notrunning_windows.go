@@ -1,0 +1,16 @@
+//go:build windows
+
+package control
+
+import (
+	"errors"
+	"io/fs"
+
+	"golang.org/x/sys/windows"
+)
+
+// notListening: Windows reports a missing or abandoned AF_UNIX socket as WSAECONNREFUSED or
+// as a missing file.
+func notListening(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, windows.WSAECONNREFUSED)
+}
