@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/zalando/go-keyring"
 )
 
@@ -140,7 +139,7 @@ func (s *FileStore) Set(ctx context.Context, secret string) error {
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder for %s: %w", s.Path, err)
 	}
-	if err := renameio.WriteFile(s.Path, []byte(secret+"\n"), 0o600); err != nil {
+	if err := writeFileAtomic(s.Path, []byte(secret+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", s.Path, err)
 	}
 	return nil

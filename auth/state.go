@@ -10,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/google/renameio/v2"
 )
 
 // keyState is what is remembered about the stored key between runs (state.json): enough to show
@@ -49,7 +47,7 @@ func saveKeyState(p Paths, s keyState) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(stateFile(p), append(b, '\n'), 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := writeFileAtomic(stateFile(p), append(b, '\n'), 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("writing %s: %w", stateFile(p), err)
 	}
 	return nil
