@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -44,20 +43,9 @@ func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.
 func updateKey(ctx context.Context, a *app, raw string, verify bool, origin string) (auth.Status, error) {
 	st, err := a.client().UpdateKey(ctx, raw, verify)
-	if err == nil {
-		return st, nil
-	}
-	var ae *control.APIError
-	if errors.As(err, &ae) {
-		switch ae.StatusCode {
-		case http.StatusUnprocessableEntity:
-			return st, errors.Join(auth.ErrKeyRejected, errors.New(ae.Message))
-		case http.StatusBadRequest:
-			return st, &auth.KeyError{Reason: ae.Message}
-		}
-		return st, err
-	}
-	if !errors.Is(err, control.ErrNotRunning) {
+	// The client's errors unwrap to auth's (ErrKeyRejected, *KeyError…), so exit codes are the
+	// same with or without a daemon.
+	if err == nil || !errors.Is(err, control.ErrNotRunning) {
 		return st, err
 	}
 	log, closer := a.fileLogger()
