@@ -1,0 +1,113 @@
+package auth
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// helperMarker is in the comment line of every helper script this program writes, so a
+// script can be recognised as ours without running it.
+const helperMarker = "claude-keytray apiKeyHelper"
+
+// HelperScript is the apiKeyHelper script for this OS. It holds no secret: it only runs
+// `<exe> key`, which prints the key from the keychain. exe must be an absolute path, since
+// Claude Code runs the helper from any folder with any PATH.
+func HelperScript(exe string) []byte {
+	if runtime.GOOS == "windows" {
+		return helperScriptCmd(exe)
+	}
+	return helperScriptSh(exe)
+}
+
+func helperScriptSh(exe string) []byte {
+	var b bytes.Buffer
+	b.WriteString("#!/bin/sh\n")
+	b.WriteString("# " + helperMarker + ": prints the key from the OS keychain; holds no secret. Rewritten by `claude-keytray install`.\n")
+	b.WriteString("exec " + shSingleQuote(exe) + " key\n")
+	return b.Bytes()
+}
+
+func helperScriptCmd(exe string) []byte {
+	// cmd expands %VAR% even inside quotes in a batch file; %% is a literal percent sign.
+	q := strings.ReplaceAll(exe, "%", "%%")
+	return []byte("@rem " + helperMarker + ": prints the key from the OS keychain; holds no secret. Rewritten by \"claude-keytray install\".\r\n" +
+		"@\"" + q + "\" key\r\n")
+}
+
+// shSingleQuote quotes s as one sh word: everything is literal inside single quotes, and a
+// single quote itself ends the quoting, is written escaped (\') and the quoting reopens.
+func shSingleQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// WriteHelper writes the helper script atomically with mode 0700, creating its folder (0700)
+// when missing.
+func WriteHelper(path, exe string) error {
+	if !filepath.IsAbs(exe) {
+		return fmt.Errorf("writing the helper %s: the program path %q is not absolute; pass the full path of claude-keytray", path, exe)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the folder for the helper %s: %w", path, err)
+	}
+	if err := writeFileAtomic(path, HelperScript(exe), 0o700); err != nil {
+		return fmt.Errorf("writing the helper %s: %w (check the folder's owner and permissions)", path, err)
+	}
+	return nil
+}
+
+// CheckHelper reports whether the helper at path is the script WriteHelper(path, exe) would
+// write: present, a regular file, executable, not writable by others, same content. An empty
+// exe skips the content comparison. Problem says what is wrong and how to fix it.
+func CheckHelper(path, exe string) HelperStatus {
+	st := HelperStatus{Path: path}
+	fix := "run `claude-keytray install` to rewrite it"
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st.Problem = fmt.Sprintf("the helper script %s is missing; %s", path, fix)
+		return st
+	case err != nil:
+		st.Problem = fmt.Sprintf("cannot read the helper script %s: %v", path, err)
+		return st
+	case fi.Mode()&fs.ModeSymlink != 0:
+		st.Problem = fmt.Sprintf("the helper script %s is a symbolic link, so whoever controls its target controls your key; %s as a plain file", path, fix)
+		return st
+	case !fi.Mode().IsRegular():
+		st.Problem = fmt.Sprintf("the helper script %s is not a regular file (%s); remove it and run `claude-keytray install`", path, fi.Mode().Type())
+		return st
+	}
+	if runtime.GOOS != "windows" {
+		perm := fi.Mode().Perm()
+		if perm&0o022 != 0 {
+			st.Problem = fmt.Sprintf("the helper script %s is writable by group or others (mode %04o), so another user could make it print anything; run `chmod 700 %s` or `claude-keytray install`", path, perm, shQuoteIfNeeded(path))
+			return st
+		}
+		if perm&0o100 == 0 {
+			st.Problem = fmt.Sprintf("the helper script %s is not executable (mode %04o); run `chmod 700 %s` or `claude-keytray install`", path, perm, shQuoteIfNeeded(path))
+			return st
+		}
+	}
+	if exe != "" {
+		got, err := os.ReadFile(path)
+		if err != nil {
+			st.Problem = fmt.Sprintf("cannot read the helper script %s: %v", path, err)
+			return st
+		}
+		if !bytes.Equal(got, HelperScript(exe)) {
+			if bytes.Contains(got, []byte(helperMarker)) {
+				st.Problem = fmt.Sprintf("the helper script %s runs another copy of claude-keytray than %s (was the program moved or updated?); %s", path, exe, fix)
+			} else {
+				st.Problem = fmt.Sprintf("the helper script %s was not written by claude-keytray or was changed since; %s", path, fix)
+			}
+			return st
+		}
+	}
+	st.OK = true
+	return st
+}

@@ -1,0 +1,492 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// InstallOptions tune Install.
+type InstallOptions struct {
+	// Exe is claude-keytray's absolute path, run by the helper; empty means this program.
+	Exe string
+	// Force replaces an apiKeyHelper that points at another command.
+	Force bool
+	// DryRun reports the changes and writes nothing.
+	DryRun bool
+}
+
+// UninstallOptions tune Uninstall.
+type UninstallOptions struct {
+	// DryRun reports the changes and writes nothing.
+	DryRun bool
+}
+
+// Change is one thing install or uninstall did (or, in a dry run, would do) to a path.
+type Change struct {
+	Path string `json:"path"`
+	// Action is "created", "wrote", "backed up to", "removed", "restored" or "kept".
+	Action string `json:"action"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func (c Change) String() string {
+	if c.Detail == "" {
+		return c.Action + " " + c.Path
+	}
+	return c.Action + " " + c.Path + " (" + c.Detail + ")"
+}
+
+// InstallResult lists the changes in the order they were made. Empty means nothing needed doing.
+type InstallResult struct {
+	Changes []Change `json:"changes"`
+}
+
+// BackupSuffix names the copy of settings.json that install keeps before its edit.
+const BackupSuffix = ".claude-keytray.bak"
+
+// installRecord is what install changed, kept in Paths.InstallRecord so that uninstall can
+// put back exactly what was there.
+type installRecord struct {
+	Version     int       `json:"version"`
+	InstalledAt time.Time `json:"installed_at"`
+	Exe         string    `json:"exe"`
+	HelperPath  string    `json:"helper_path"`
+
+	SettingsPath    string `json:"settings_path"`
+	SettingsExisted bool   `json:"settings_existed"`
+	// PreviousHelper is apiKeyHelper before the edit; PreviousHelperJSON its exact JSON text.
+	PreviousHelperPresent bool   `json:"previous_api_key_helper_present"`
+	PreviousHelperJSON    string `json:"previous_api_key_helper_json,omitempty"`
+	// PreviousHelperInBackup is set instead of PreviousHelperJSON when the old command held
+	// something shaped like a key, which is then kept only in the backup.
+	PreviousHelperInBackup bool `json:"previous_api_key_helper_in_backup,omitempty"`
+	// SettingsSHA256 is the hash of settings.json right after the edit: while it still
+	// matches, nobody else has changed the file and the backup can be restored as is.
+	SettingsSHA256 string `json:"settings_sha256"`
+	BackupPath     string `json:"backup_path,omitempty"`
+	BackupSHA256   string `json:"backup_sha256,omitempty"`
+	// CreatedDirs are folders install created, deepest first; uninstall removes them if empty.
+	CreatedDirs []string `json:"created_dirs,omitempty"`
+}
+
+const installRecordVersion = 1
+
+// step is one planned change and the function that makes it.
+type step struct {
+	change Change
+	do     func() error
+}
+
+// runSteps makes the planned changes in order (none in a dry run) and reports those made.
+func runSteps(steps []step, dryRun bool) (InstallResult, error) {
+	res := InstallResult{Changes: []Change{}}
+	for _, s := range steps {
+		if !dryRun && s.do != nil {
+			if err := s.do(); err != nil {
+				return res, err
+			}
+		}
+		res.Changes = append(res.Changes, s.change)
+	}
+	return res, nil
+}
+
+// Install writes the helper script and points Claude Code's apiKeyHelper at it, keeping a
+// backup of settings.json and a record of what changed. Running it again changes nothing.
+func Install(p Paths, opt InstallOptions) (InstallResult, error) {
+	exe := opt.Exe
+	if exe == "" {
+		e, err := os.Executable()
+		if err != nil {
+			return InstallResult{}, fmt.Errorf("finding this program's path for the helper script: %w", err)
+		}
+		exe = e
+	}
+	if !filepath.IsAbs(exe) {
+		return InstallResult{}, fmt.Errorf("the program path %q is not absolute; the helper script needs the full path of claude-keytray", exe)
+	}
+	helperPath, err := filepath.Abs(p.HelperPath)
+	if err != nil {
+		return InstallResult{}, fmt.Errorf("resolving the helper path %s: %w", p.HelperPath, err)
+	}
+	settingsPath, err := filepath.Abs(p.SettingsPath)
+	if err != nil {
+		return InstallResult{}, fmt.Errorf("resolving the settings path %s: %w", p.SettingsPath, err)
+	}
+	prev, _, err := readInstallRecord(p.InstallRecord)
+	if err != nil {
+		return InstallResult{}, err
+	}
+	doc, err := readSettings(settingsPath)
+	if err != nil {
+		return InstallResult{}, err
+	}
+
+	// Decide everything before writing anything, so a refusal leaves no trace.
+	wired := doc.runsHelper(helperPath)
+	var newSettings []byte
+	value := HelperSettingValue(helperPath)
+	if !wired {
+		if doc.pointsSomewhere() && !opt.Force {
+			return InstallResult{}, fmt.Errorf("%s already sets apiKeyHelper to %s, which is not claude-keytray's helper; run `claude-keytray install --force` to replace it (the old value is kept in a backup and put back by `claude-keytray uninstall`)",
+				settingsPath, redactKeys(strconv.Quote(doc.helperValue())))
+		}
+		if newSettings, err = setHelperBytes(settingsPath, doc.raw, jsonString(value)); err != nil {
+			return InstallResult{}, err
+		}
+	}
+	helperNeeded := !helperFileOK(helperPath, exe)
+	if wired && !helperNeeded {
+		return InstallResult{Changes: []Change{}}, nil
+	}
+
+	var steps []step
+	var created []string
+	dirs := missingDirs(filepath.Dir(helperPath))
+	if !wired {
+		dirs = append(dirs, missingDirs(filepath.Dir(settingsPath))...)
+	}
+	dirs = uniqueDeepestFirst(dirs)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		d := dirs[i]
+		steps = append(steps, step{Change{Path: d, Action: "created"}, func() error {
+			if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("creating the folder %s: %w", d, err)
+			}
+			created = append([]string{d}, created...)
+			return nil
+		}})
+	}
+	if helperNeeded {
+		steps = append(steps, step{Change{Path: helperPath, Action: "wrote", Detail: "apiKeyHelper script running " + exe + " key"}, func() error {
+			return WriteHelper(helperPath, exe)
+		}})
+	}
+	if !wired {
+		rec := installRecord{
+			Version:               installRecordVersion,
+			Exe:                   exe,
+			HelperPath:            helperPath,
+			SettingsPath:          settingsPath,
+			SettingsExisted:       doc.exists,
+			PreviousHelperPresent: doc.helperPresent,
+			PreviousHelperJSON:    doc.helperRaw,
+			SettingsSHA256:        sha256Hex(newSettings),
+		}
+		if redactKeys(doc.helperRaw) != doc.helperRaw {
+			rec.PreviousHelperJSON, rec.PreviousHelperInBackup = "", true
+		}
+		if doc.exists {
+			backup, err := chooseBackup(settingsPath, doc.raw, prev)
+			if err != nil {
+				return InstallResult{}, err
+			}
+			rec.BackupPath, rec.BackupSHA256 = backup, sha256Hex(doc.raw)
+			steps = append(steps, step{Change{Path: backup, Action: "backed up to", Detail: "copy of " + filepath.Base(settingsPath) + " before the edit"}, func() error {
+				if err := writeFileAtomic(backup, doc.raw, 0o600); err != nil {
+					return fmt.Errorf("backing up %s to %s: %w", settingsPath, backup, err)
+				}
+				return nil
+			}})
+		}
+		action := "wrote"
+		if !doc.exists {
+			action = "created"
+		}
+		steps = append(steps, step{Change{Path: settingsPath, Action: action, Detail: "apiKeyHelper = " + value}, func() error {
+			return writeSettings(settingsPath, newSettings, doc.perm)
+		}})
+		steps = append(steps, step{Change{Path: p.InstallRecord, Action: "wrote", Detail: "what install changed, for uninstall"}, func() error {
+			rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
+			rec.CreatedDirs = created
+			return writeInstallRecord(p.InstallRecord, rec)
+		}})
+	}
+	return runSteps(steps, opt.DryRun)
+}
+
+// Uninstall undoes Install: settings.json gets its old bytes back when nobody changed it since
+// (otherwise only apiKeyHelper is put back), and the helper, backup and record are removed.
+// Without a record it removes the helper and an apiKeyHelper that runs it. Running it again
+// changes nothing.
+func Uninstall(p Paths, opt UninstallOptions) (InstallResult, error) {
+	rec, ok, err := readInstallRecord(p.InstallRecord)
+	if err != nil {
+		return InstallResult{}, err
+	}
+	var steps []step
+	if ok {
+		steps, err = planUninstallFromRecord(p, rec)
+	} else {
+		steps, err = planUninstallWithoutRecord(p)
+	}
+	if err != nil {
+		return InstallResult{}, err
+	}
+	return runSteps(steps, opt.DryRun)
+}
+
+func planUninstallFromRecord(p Paths, rec *installRecord) ([]step, error) {
+	var steps []step
+	removed := map[string]bool{}
+	settingsPath, helperPath := rec.SettingsPath, rec.HelperPath
+	raw, err := os.ReadFile(settingsPath)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("reading the Claude settings %s: %w", settingsPath, err)
+	}
+	perm := fs.FileMode(0o600)
+	if fi, err := os.Stat(settingsPath); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	backupOK := false
+	var backup []byte
+	if rec.BackupPath != "" {
+		if b, err := os.ReadFile(rec.BackupPath); err == nil && sha256Hex(b) == rec.BackupSHA256 {
+			backupOK, backup = true, b
+		}
+	}
+	unchanged := exists && sha256Hex(raw) == rec.SettingsSHA256
+
+	switch {
+	case unchanged && !rec.SettingsExisted:
+		removed[settingsPath] = true
+		steps = append(steps, step{Change{Path: settingsPath, Action: "removed", Detail: "install created it"}, func() error {
+			return removeFile(settingsPath)
+		}})
+	case unchanged && backupOK:
+		steps = append(steps, step{Change{Path: settingsPath, Action: "restored", Detail: "from " + rec.BackupPath}, func() error {
+			return writeSettings(settingsPath, backup, perm)
+		}})
+	case exists:
+		// Someone edited the file since install (or the backup is gone): undo only our key.
+		d := settingsDoc{path: settingsPath, raw: raw, exists: true, perm: perm}
+		d.helperRaw, d.helperPresent, err = parseSettings(settingsPath, raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w (it changed since install; uninstall needs to edit it)", err)
+		}
+		if d.runsHelper(helperPath) {
+			var out []byte
+			var detail string
+			prevJSON, prevKnown := rec.PreviousHelperJSON, true
+			if rec.PreviousHelperInBackup {
+				prevJSON, prevKnown = "", false
+				if backupOK {
+					if r, present, err := parseSettings(rec.BackupPath, backup); err == nil && present {
+						prevJSON, prevKnown = r, true
+					}
+				}
+			}
+			switch {
+			case rec.PreviousHelperPresent && prevKnown:
+				out, err = setHelperBytes(settingsPath, raw, prevJSON)
+				detail = "apiKeyHelper put back to its value before install"
+			case rec.PreviousHelperPresent:
+				out, err = removeHelperBytes(settingsPath, raw)
+				detail = "apiKeyHelper removed; its value before install is lost with the backup, set it again by hand"
+			default:
+				out, err = removeHelperBytes(settingsPath, raw)
+				detail = "apiKeyHelper removed"
+			}
+			if err != nil {
+				return nil, err
+			}
+			if unchanged {
+				detail += "; the backup was missing or changed"
+			} else {
+				detail += "; other changes since install kept"
+			}
+			steps = append(steps, step{Change{Path: settingsPath, Action: "wrote", Detail: detail}, func() error {
+				return writeSettings(settingsPath, out, perm)
+			}})
+		}
+	}
+
+	if rec.BackupPath != "" && fileExists(rec.BackupPath) {
+		if unchanged && backupOK {
+			removed[rec.BackupPath] = true
+			steps = append(steps, step{Change{Path: rec.BackupPath, Action: "removed", Detail: "backup no longer needed"}, func() error {
+				return removeFile(rec.BackupPath)
+			}})
+		} else {
+			steps = append(steps, step{Change{Path: rec.BackupPath, Action: "kept", Detail: "copy of the settings from before install; the settings changed since"}, nil})
+		}
+	}
+	if fileExists(helperPath) {
+		removed[helperPath] = true
+		steps = append(steps, step{Change{Path: helperPath, Action: "removed"}, func() error { return removeFile(helperPath) }})
+	}
+	removed[p.InstallRecord] = true
+	steps = append(steps, step{Change{Path: p.InstallRecord, Action: "removed"}, func() error { return removeFile(p.InstallRecord) }})
+
+	for _, d := range rec.CreatedDirs {
+		if !dirEmptyAfter(d, removed) {
+			continue
+		}
+		removed[d] = true
+		steps = append(steps, step{Change{Path: d, Action: "removed", Detail: "empty folder install created"}, func() error {
+			if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing the folder %s: %w", d, err)
+			}
+			return nil
+		}})
+	}
+	return steps, nil
+}
+
+func planUninstallWithoutRecord(p Paths) ([]step, error) {
+	var steps []step
+	d, err := readSettings(p.SettingsPath)
+	if err != nil {
+		return nil, err
+	}
+	wired := d.runsHelper(p.HelperPath)
+	if wired {
+		out, err := removeHelperBytes(p.SettingsPath, d.raw)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, step{Change{Path: p.SettingsPath, Action: "wrote", Detail: "apiKeyHelper removed"}, func() error {
+			return writeSettings(p.SettingsPath, out, d.perm)
+		}})
+	}
+	// A file at the helper's place is ours when it carries our marker or settings run it;
+	// anything else is someone's own script and stays.
+	if b, err := os.ReadFile(p.HelperPath); err == nil && (wired || bytes.Contains(b, []byte(helperMarker))) {
+		steps = append(steps, step{Change{Path: p.HelperPath, Action: "removed"}, func() error { return removeFile(p.HelperPath) }})
+	}
+	return steps, nil
+}
+
+// helperFileOK is CheckHelper without the advice: the file install would write is in place.
+func helperFileOK(path, exe string) bool { return CheckHelper(path, exe).OK }
+
+func readInstallRecord(path string) (*installRecord, bool, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the install record %s: %w", path, err)
+	}
+	var rec installRecord
+	if err := json.Unmarshal(b, &rec); err != nil || rec.SettingsPath == "" || rec.HelperPath == "" {
+		return nil, false, fmt.Errorf("the install record %s is damaged (%v); move it away and run the command again (uninstall then works from the settings alone)", path, errOr(err, "paths missing"))
+	}
+	return &rec, true, nil
+}
+
+func errOr(err error, s string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return s
+}
+
+func writeInstallRecord(path string, rec installRecord) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the state folder %s: %w", filepath.Dir(path), err)
+	}
+	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing the install record %s: %w", path, err)
+	}
+	return nil
+}
+
+// chooseBackup picks where to keep the original settings: settings.json.claude-keytray.bak,
+// unless that holds something else we did not write, then a numbered name next to it.
+func chooseBackup(settingsPath string, original []byte, prev *installRecord) (string, error) {
+	base := settingsPath + BackupSuffix
+	for n := 1; n < 1000; n++ {
+		name := base
+		if n > 1 {
+			name = base + "." + strconv.Itoa(n)
+		}
+		b, err := os.ReadFile(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return name, nil
+		case err != nil:
+			continue
+		case bytes.Equal(b, original), prev != nil && prev.BackupPath == name:
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("no free name for a backup of %s; remove old %s* files and run again", settingsPath, base)
+}
+
+// missingDirs lists dir and those of its parents that do not exist, deepest first.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return out
+}
+
+func uniqueDeepestFirst(dirs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range dirs {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.Count(out[i], string(filepath.Separator)) > strings.Count(out[j], string(filepath.Separator))
+	})
+	return out
+}
+
+// dirEmptyAfter reports whether dir will be empty once the paths in removed are gone.
+func dirEmptyAfter(dir string, removed map[string]bool) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !removed[filepath.Join(dir, e.Name())] {
+			return false
+		}
+	}
+	return true
+}
+
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+func removeFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing %s: %w", path, err)
+	}
+	return nil
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
