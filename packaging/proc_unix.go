@@ -1,0 +1,24 @@
+//go:build !windows
+
+package packaging
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// detach puts the child in a session of its own: no controlling terminal, and a hangup or
+// Ctrl-C in the terminal that ran install does not reach it.
+func detach(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+}
+
+// terminate asks for a clean exit, which removes the socket and releases the lock.
+func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
