@@ -56,6 +56,8 @@ type Engine struct {
 	// refreshMu serialises refresh runs of different kinds.
 	refreshMu sync.Mutex
 	notes     notifyPolicy
+	// callers tracks which Claude Code processes ask for the key, to see their 401 retries.
+	callers callerTracker
 
 	mu         sync.Mutex
 	key        Key

@@ -269,18 +269,11 @@ func (e *Engine) afterCheck(k Key, v Validation) {
 }
 
 // ReportAuthFailure records a 401 seen by a client, then refreshes from the source and checks
-// the key before returning, so the caller can retry with whatever is current.
+// the key before returning, so the caller can retry with whatever is current. origin names who
+// saw it and, after "; ", what it does next (AuthFailureOrigin); the event sends exactly one
+// notification (callers_report.go).
 func (e *Engine) ReportAuthFailure(ctx context.Context, origin string) Status {
-	now := time.Now().UTC()
-	e.mu.Lock()
-	e.failures.Count++
-	e.failures.Last = &now
-	e.checkDue = true
-	fp := e.key.Fingerprint()
-	e.mu.Unlock()
-	e.log.Warn("auth failure reported", "origin", origin, "fingerprint", fp)
-	e.emit(EventAuthFailure, fp, "401 from "+origin)
-	return e.Refresh(ctx, RefreshRequest{Reason: "auth failure (" + origin + ")", AuthFailure: true})
+	return e.authFailureEvent(ctx, origin, false, false)
 }
 
 // repairHelper rewrites the helper script when Claude Code is wired to it but it is missing or

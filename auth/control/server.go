@@ -233,8 +233,25 @@ func redactKey(msg, raw string) string {
 	return auth.Redact(msg, strings.Trim(strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r"), " \t"))
 }
 
+// CallerKeyer is implemented by an engine that tracks who asks for the key (*auth.Engine):
+// the key endpoint hands it the `key` process's pid from the socket's peer credentials, so it
+// can tell Claude Code's retry after a 401 from an ordinary call.
+type CallerKeyer interface {
+	KeyForCaller(ctx context.Context, keyPID int) (auth.Key, error)
+}
+
 func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.eng.CurrentKey(r.Context())
+	var k auth.Key
+	var err error
+	if ck, ok := s.eng.(CallerKeyer); ok {
+		pid := 0
+		if p, known := PeerFromContext(r.Context()); known {
+			pid = p.PID
+		}
+		k, err = ck.KeyForCaller(r.Context(), pid)
+	} else {
+		k, err = s.eng.CurrentKey(r.Context())
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, auth.ErrNoKey):

@@ -1,0 +1,136 @@
+//go:build unix
+
+package auth
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+	"golang.org/x/sys/unix"
+)
+
+// callerFile is the caller records of `key` runs without a daemon (callers.json in the state
+// folder, mode 0600). It holds pids, start times and call times; RejectedTold is the truncated
+// hash state.json also keeps (keyID), never the key.
+type callerFile struct {
+	Callers []*fileRecord `json:"callers"`
+	// RejectedTold is the key whose rejection a notification already announced.
+	RejectedTold string `json:"rejected_told,omitempty"`
+}
+
+type fileRecord struct {
+	callerRecord
+	Name string `json:"name"`
+}
+
+// callerLockWait bounds the wait for another `key` run's update: a few file operations.
+const callerLockWait = time.Second
+
+// withCallerFile runs fn on the file's contents under an exclusive lock and writes them back
+// when fn returns true. A lock that cannot be had in time skips tracking rather than delay the
+// helper's answer.
+func withCallerFile(path string, fn func(f *callerFile) bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	lf, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	deadline := time.Now().Add(callerLockWait)
+	for {
+		err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	defer unix.Flock(int(lf.Fd()), unix.LOCK_UN)
+
+	var f callerFile
+	if b, err := os.ReadFile(path); err == nil {
+		// A damaged file is started afresh: it only ever holds what the next calls rebuild.
+		_ = json.Unmarshal(b, &f)
+	}
+	if !fn(&f) {
+		return nil
+	}
+	b, err := json.Marshal(&f)
+	if err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, append(b, '\n'), 0o600)
+}
+
+func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now time.Time) (helperCall, bool) {
+	var out helperCall
+	var ok bool
+	err := withCallerFile(path, func(f *callerFile) bool {
+		kept := f.Callers[:0]
+		var rec *fileRecord
+		for _, r := range f.Callers {
+			if r == nil || !processIs(r.callerID) {
+				continue
+			}
+			kept = append(kept, r)
+			if r.callerID == id {
+				rec = r
+			}
+		}
+		changed := len(kept) != len(f.Callers)
+		f.Callers = kept
+		if rec == nil {
+			info := inspectCaller(id.PID, p)
+			if !info.claude {
+				return changed
+			}
+			if len(f.Callers) >= maxCallers {
+				f.Callers = f.Callers[1:]
+			}
+			f.Callers = append(f.Callers, &fileRecord{callerRecord: callerRecord{callerID: id, TTLms: info.ttl.Milliseconds(), Last: now}, Name: info.name})
+			out, ok = helperCall{id: id, info: info}, true
+			return true
+		}
+		retry, force := rec.call(now)
+		info := callerInfo{claude: true, name: rec.Name, ttl: time.Duration(rec.TTLms) * time.Millisecond}
+		out, ok = helperCall{id: id, info: info, retry: retry, force: force}, true
+		return true
+	})
+	if err != nil {
+		return helperCall{}, false
+	}
+	return out, ok
+}
+
+func (t *callerTracker) toldRejected() string {
+	t.mu.Lock()
+	path := t.file
+	t.mu.Unlock()
+	var told string
+	_ = withCallerFile(path, func(f *callerFile) bool {
+		told = f.RejectedTold
+		return false
+	})
+	return told
+}
+
+func (t *callerTracker) setToldRejected(id string) {
+	t.mu.Lock()
+	path := t.file
+	t.mu.Unlock()
+	_ = withCallerFile(path, func(f *callerFile) bool {
+		if f.RejectedTold == id {
+			return false
+		}
+		f.RejectedTold = id
+		return true
+	})
+}

@@ -1,0 +1,105 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// On macOS the same walk as on Linux uses sysctl: kern.proc.pid gives the parent and the start
+// time, kern.procargs2 the executable path, the arguments and the environment. macOS has no
+// /proc/<pid>/cwd, so project settings are not consulted for the helper TTL there.
+
+const maxShellHops = 4
+
+func helperCaller(keyPID int) (callerID, bool) {
+	kp, err := unix.SysctlKinfoProc("kern.proc.pid", keyPID)
+	if err != nil {
+		return callerID{}, false
+	}
+	pid := int(kp.Eproc.Ppid)
+	var top []string
+	shells := 0
+	for hop := 0; hop <= maxShellHops && pid > 1; hop++ {
+		p, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+		if err != nil {
+			return callerID{}, false
+		}
+		exe, argv, _ := procArgs2(pid)
+		if exe == "" {
+			exe = unix.ByteSliceToString(p.Proc.P_comm[:])
+		}
+		if !isShell(exe) {
+			if shells > 0 && !helperShellArgs(top) {
+				return callerID{}, false
+			}
+			return callerID{PID: pid, Start: startOf(p)}, true
+		}
+		shells++
+		top = argv
+		pid = int(p.Eproc.Ppid)
+	}
+	return callerID{}, false
+}
+
+func startOf(p *unix.KinfoProc) uint64 {
+	return uint64(p.Proc.P_starttime.Sec)*1_000_000 + uint64(p.Proc.P_starttime.Usec)
+}
+
+func procStart(pid int) (uint64, bool) {
+	p, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil || p.Proc.P_pid != int32(pid) {
+		return 0, false
+	}
+	return startOf(p), true
+}
+
+// procArgs2 decodes kern.procargs2: argc (int32), the executable path, NUL padding, argc
+// arguments, then the environment.
+func procArgs2(pid int) (exe string, argv, env []string) {
+	b, err := unix.SysctlRaw("kern.procargs2", pid)
+	if err != nil || len(b) < 4 {
+		return "", nil, nil
+	}
+	argc := int(binary.LittleEndian.Uint32(b[:4]))
+	b = b[4:]
+	i := bytes.IndexByte(b, 0)
+	if i < 0 {
+		return "", nil, nil
+	}
+	exe = string(b[:i])
+	b = b[i:]
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	parts := strings.Split(string(b), "\x00")
+	for j, s := range parts {
+		if j < argc {
+			argv = append(argv, s)
+			continue
+		}
+		if s == "" {
+			break
+		}
+		env = append(env, s)
+	}
+	return exe, argv, env
+}
+
+func procExeArgs(pid int) (string, []string) {
+	exe, argv, _ := procArgs2(pid)
+	return exe, argv
+}
+
+func procEnvCwd(pid int) ([]string, string) {
+	_, _, env := procArgs2(pid)
+	return env, ""
+}
+
+func managedSettingsPath() string {
+	return "/Library/Application Support/ClaudeCode/managed-settings.json"
+}
+
+const callerTrackingSupported = true

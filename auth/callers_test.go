@@ -1,0 +1,373 @@
+package auth
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCallerRecordCall(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ttl := DefaultHelperTTL
+	cases := []struct {
+		name              string
+		ttl               time.Duration
+		last, forced, now time.Duration // offsets from t0; forced < 0 means never
+		retry, force      bool
+	}{
+		{"after the TTL: Claude Code's normal re-run", ttl, 0, -1, ttl + time.Second, false, false},
+		{"just under the TTL is still normal", ttl, 0, -1, ttl - time.Second, false, false},
+		{"a second later: a 401 retry", ttl, 0, -1, time.Second, true, true},
+		{"retry within 10 s of the last forced refresh", ttl, 5 * time.Second, 0, 6 * time.Second, true, false},
+		{"retry 10 s after the last forced refresh", ttl, 9 * time.Second, 0, 10 * time.Second, true, true},
+		{"a tiny TTL cannot tell retries apart", 2 * time.Second, 0, -1, 500 * time.Millisecond, false, false},
+		{"the clock went back", ttl, 10 * time.Second, -1, 5 * time.Second, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := callerRecord{TTLms: c.ttl.Milliseconds(), Last: t0.Add(c.last)}
+			if c.forced >= 0 {
+				r.Forced = t0.Add(c.forced)
+			}
+			retry, force := r.call(t0.Add(c.now))
+			if retry != c.retry || force != c.force {
+				t.Fatalf("call() = retry %v force %v, want %v %v", retry, force, c.retry, c.force)
+			}
+			if !r.Last.Equal(t0.Add(c.now)) {
+				t.Fatalf("Last not updated: %v", r.Last)
+			}
+		})
+	}
+}
+
+func TestHelperShellArgs(t *testing.T) {
+	cases := []struct {
+		argv []string
+		want bool
+	}{
+		{[]string{"/bin/sh", "-c", "/home/u/.claude/auth_helper.sh"}, true},
+		{[]string{"/bin/sh", "-c", "'/home/u/my dir/.claude/auth_helper.sh'"}, true},
+		{[]string{"/bin/sh", "-c", "/usr/local/bin/claude-keytray key"}, true},
+		{[]string{"sh", "-c", "~/bin/wrapper"}, true},
+		{[]string{"/bin/bash", "-c", "for i in 1 2 3; do ~/.claude/auth_helper.sh; done"}, false},
+		{[]string{"/bin/bash", "-c", "-l", "eval 'auth_helper.sh'"}, false},
+		{[]string{"/bin/sh", "/home/u/loop.sh"}, false},
+		{[]string{"/bin/sh", "-c", "/usr/bin/other key"}, false},
+		{[]string{"/usr/bin/python3", "-c", "x"}, false},
+		{nil, false},
+	}
+	for _, c := range cases {
+		if got := helperShellArgs(c.argv); got != c.want {
+			t.Errorf("helperShellArgs(%q) = %v, want %v", c.argv, got, c.want)
+		}
+	}
+}
+
+func TestIsClaudeCode(t *testing.T) {
+	cases := []struct {
+		exe  string
+		argv []string
+		want bool
+	}{
+		{"/usr/lib/node_modules/@anthropic-ai/claude-code/bin/claude.exe", []string{"claude", "-p", "hi"}, true},
+		{"/usr/local/bin/claude", []string{"claude"}, true},
+		{"/home/u/.local/share/claude/versions/2.1.197", []string{"claude"}, true},
+		{"/usr/bin/node", []string{"node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js", "-p"}, true},
+		{"/usr/bin/node", []string{"node", "/home/u/bench.js"}, false},
+		{"/usr/bin/python3", []string{"python3", "bench.py"}, false},
+		{"/usr/bin/bash", []string{"bash"}, false},
+	}
+	for _, c := range cases {
+		if got := isClaudeCode(c.exe, c.argv); got != c.want {
+			t.Errorf("isClaudeCode(%q, %q) = %v, want %v", c.exe, c.argv, got, c.want)
+		}
+	}
+}
+
+func TestHelperTTL(t *testing.T) {
+	home := t.TempDir()
+	cwd := t.TempDir()
+	p := Paths{ClaudeDir: filepath.Join(home, ".claude")}
+	if got := helperTTL([]string{"HOME=" + home}, cwd, p); got != DefaultHelperTTL {
+		t.Fatalf("default: %v", got)
+	}
+	if got := helperTTL([]string{"HOME=" + home, ttlEnv + "=60000"}, cwd, p); got != time.Minute {
+		t.Fatalf("from the environment: %v", got)
+	}
+	writeFile(t, filepath.Join(home, ".claude", "settings.json"), `{"env":{"`+ttlEnv+`":"120000"}}`)
+	if got := helperTTL([]string{"HOME=" + home, ttlEnv + "=60000"}, cwd, p); got != 2*time.Minute {
+		t.Fatalf("user settings' env wins over the process environment: %v", got)
+	}
+	writeFile(t, filepath.Join(cwd, ".claude", "settings.json"), `{"env":{"`+ttlEnv+`":30000}}`)
+	if got := helperTTL([]string{"HOME=" + home}, cwd, p); got != 30*time.Second {
+		t.Fatalf("project settings win over user settings: %v", got)
+	}
+	if got := helperTTL([]string{"HOME=" + t.TempDir(), ttlEnv + "=soon"}, "", Paths{}); got != DefaultHelperTTL {
+		t.Fatalf("a bad environment value falls through to the default: %v", got)
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// procChain starts, under a program called caller (a copy of /bin/sh, so it is not taken for a
+// shell), the shell command inner, which runs the helper script. The helper script writes the
+// pid of its last process (it execs sleep, standing in for `claude-keytray key`) and sleeps.
+// It returns that pid and the caller's pid.
+func procChain(t *testing.T, caller, inner string) (keyPID, callerPID int) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("caller tracking reads /proc")
+	}
+	dir := t.TempDir()
+	sh, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Skipf("no /bin/sh to copy: %v", err)
+	}
+	callerExe := filepath.Join(dir, caller)
+	if err := os.WriteFile(callerExe, sh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "pid")
+	helper := filepath.Join(dir, HelperFileName)
+	writeFile(t, helper, "#!/bin/sh\necho $$ > "+pidFile+".tmp && mv "+pidFile+".tmp "+pidFile+"\nexec sleep 30\n")
+	if err := os.Chmod(helper, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(callerExe, "-c", strings.ReplaceAll(inner, "HELPER", helper)+"; true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				if p, err := os.FindProcess(pid); err == nil {
+					p.Kill()
+				}
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Wait for the exec, so the pid's parent chain is the final one.
+			for time.Now().Before(deadline) {
+				if exe := procExe(pid); filepath.Base(exe) == "sleep" {
+					return pid, cmd.Process.Pid
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the helper script did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestHelperCallerWalk(t *testing.T) {
+	// claude → sh -c HELPER → (script execs) key: the chain Claude Code makes.
+	keyPID, callerPID := procChain(t, "claude", "/bin/sh -c HELPER")
+	id, ok := helperCaller(keyPID)
+	if !ok || id.PID != callerPID {
+		t.Fatalf("helperCaller = %+v %v, want pid %d", id, ok, callerPID)
+	}
+	if start, ok := procStart(callerPID); !ok || start != id.Start || !processIs(id) {
+		t.Fatalf("start time %d (%v), id %+v", start, ok, id)
+	}
+	info := inspectCaller(id.PID, Paths{})
+	if !info.claude || info.ttl != DefaultHelperTTL {
+		t.Fatalf("inspectCaller = %+v", info)
+	}
+	if processIs(callerID{PID: id.PID, Start: id.Start + 1}) {
+		t.Fatal("a different start time must name another process")
+	}
+
+	// The same helper run from a loop in a shell under Claude Code (its Bash tool): not the
+	// helper's own caller.
+	keyPID, _ = procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
+	if id, ok := helperCaller(keyPID); ok {
+		t.Fatalf("a loop's helper call was attributed to %+v", id)
+	}
+
+	// Another program running the helper: found, but not Claude Code.
+	keyPID, callerPID = procChain(t, "bench", "/bin/sh -c HELPER")
+	id, ok = helperCaller(keyPID)
+	if !ok || id.PID != callerPID || inspectCaller(id.PID, Paths{}).claude {
+		t.Fatalf("bench: %+v %v", id, ok)
+	}
+}
+
+func TestKeyForCallerDetectsRetry(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	var cur atomic.Value
+	cur.Store(key(1))
+	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) { return cur.Load().(string), nil }})
+	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
+
+	// A new Claude Code process: not a 401.
+	k, err := e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(1) {
+		t.Fatalf("first call: %v %s", err, k.Fingerprint())
+	}
+	if st := e.Status(); st.AuthFailures.Count != 0 {
+		t.Fatalf("first call counted: %d", st.AuthFailures.Count)
+	}
+	// The source rotated and the old key was revoked; Claude Code got a 401 and asks again.
+	cur.Store(key(2))
+	k, err = e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(2) {
+		t.Fatalf("retry: %v, got %s, want the rotated %s", err, k.Fingerprint(), Fingerprint(key(2)))
+	}
+	e.WaitNotifications(ctx)
+	st := e.Status()
+	if st.AuthFailures.Count != 1 || st.State != StateOK {
+		t.Fatalf("after the retry: count %d state %s", st.AuthFailures.Count, st.State)
+	}
+	got := n.all()
+	want := "Claude key rotated: 401 from Claude Code (pid " + strconv.Itoa(claudePID) + "): key rotated to " + Fingerprint(key(2))
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("notifications %q, want one starting %q", got, want)
+	}
+	// Another early call within 10 s: counted, no second forced refresh or notification.
+	calls := chk.calls.Load()
+	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 2 || chk.calls.Load() != calls || len(n.all()) != 1 {
+		t.Fatalf("rate limit: count %d, checks %d→%d, notifications %q", st.AuthFailures.Count, calls, chk.calls.Load(), n.all())
+	}
+}
+
+func TestKeyForCallerIgnoresOthers(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(1))
+	e, n := newTestEngine(t, store, chk, nil)
+	benchPID, _ := procChain(t, "bench", "/bin/sh -c HELPER")
+	loopPID, _ := procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
+	for i := 0; i < 20; i++ {
+		for _, pid := range []int{benchPID, loopPID, os.Getpid(), 0} {
+			if k, err := e.KeyForCaller(ctx, pid); err != nil || k.Secret() != key(1) {
+				t.Fatalf("call %d from %d: %v", i, pid, err)
+			}
+		}
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 0 || len(n.all()) != 0 || chk.calls.Load() != 0 {
+		t.Fatalf("count %d, notifications %q, checks %d", st.AuthFailures.Count, n.all(), chk.calls.Load())
+	}
+}
+
+func TestKeyForCallerRejectedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{} // accepts nothing
+	e, n := newTestEngine(t, store, chk, nil)
+	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
+	base := time.Now()
+	for i := 0; i < 6; i++ {
+		// Claude Code's retries over about a minute: several forced refreshes.
+		c, ok := e.callers.observe(keyPID, e.opts.Paths, base.Add(time.Duration(i)*11*time.Second))
+		if !ok {
+			t.Fatal("caller not recognised")
+		}
+		if i > 0 && c.force {
+			e.authFailureEvent(ctx, AuthFailureOrigin(c.who(), "x"), false, true)
+		}
+	}
+	e.WaitNotifications(ctx)
+	got := n.all()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: Claude rejects key "+Fingerprint(key(1))+" — choose Update key…") {
+		t.Fatalf("notifications %q, want one rejection", got)
+	}
+	if st := e.Status(); st.State != StateInvalid || st.AuthFailures.Count != 5 {
+		t.Fatalf("state %s count %d", st.State, st.AuthFailures.Count)
+	}
+}
+
+func TestKeyForCallerInFile(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	var cur atomic.Value
+	cur.Store(key(1))
+	src := funcSource{func() (string, error) { return cur.Load().(string), nil }}
+	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
+
+	// Each `key` run without a daemon is a fresh engine sharing the state file.
+	e, _ := newTestEngine(t, store, chk, src)
+	file := filepath.Join(e.opts.Paths.StateDir, "callers.json")
+	e.TrackCallersInFile(file)
+	if k, err := e.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(1) {
+		t.Fatalf("first run: %v", err)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+	cur.Store(key(2))
+	e2 := New(e.Options())
+	n2 := e.opts.Notifier.(*recNotifier)
+	e2.TrackCallersInFile(file)
+	if k, err := e2.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(2) {
+		t.Fatalf("second run: %v, got %s", err, k.Fingerprint())
+	}
+	e2.WaitNotifications(ctx)
+	if got := n2.all(); len(got) != 1 || !strings.Contains(got[0], "key rotated to "+Fingerprint(key(2))) {
+		t.Fatalf("notifications %q", got)
+	}
+	b, _ := os.ReadFile(file)
+	if strings.Contains(string(b), key(1)) || strings.Contains(string(b), key(2)) || !strings.Contains(string(b), `"pid":`+strconv.Itoa(claudePID)) {
+		t.Fatalf("state file holds %s", b)
+	}
+
+	// Revoked everywhere: the first rejection notifies, the next runs do not.
+	chk.accept()
+	for i := 0; i < 3; i++ {
+		e3 := New(e.Options())
+		e3.TrackCallersInFile(file)
+		// Past the per-caller rate limit, as Claude Code's backoff gets there.
+		withCallerFile(file, func(f *callerFile) bool {
+			for _, r := range f.Callers {
+				r.Forced = r.Forced.Add(-time.Minute)
+				r.Last = time.Now().Add(-time.Second)
+			}
+			return true
+		})
+		if _, err := e3.KeyForCaller(ctx, keyPID); err != nil {
+			t.Fatal(err)
+		}
+		e3.WaitNotifications(ctx)
+	}
+	got := n2.all()
+	if len(got) != 2 || !strings.Contains(got[1], "Claude rejects key") {
+		t.Fatalf("notifications %q, want the rotation and one rejection", got)
+	}
+}
