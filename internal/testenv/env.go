@@ -28,8 +28,6 @@ type Env struct {
 	// because unix socket paths are limited to 108 bytes and test names can be long.
 	RuntimeDir string
 
-	t testing.TB
-
 	mu   sync.Mutex
 	vars map[string]string
 
@@ -52,7 +50,7 @@ func New(t testing.TB) *Env {
 	if err := os.Chmod(rt, 0o700); err != nil {
 		t.Fatalf("testenv: chmod %s: %v", rt, err)
 	}
-	e := &Env{Dir: dir, RuntimeDir: rt, t: t, vars: map[string]string{}}
+	e := &Env{Dir: dir, RuntimeDir: rt, vars: map[string]string{}}
 	for k, sub := range map[string]string{
 		"HOME":            "home",
 		"XDG_CONFIG_HOME": "config",
