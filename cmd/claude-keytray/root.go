@@ -40,6 +40,7 @@ Run with no command to start the tray.`,
 		newDaemonCmd(g),
 		newInstallCmd(g),
 		newUninstallCmd(g),
+		newSetupCmd(g), newDistFilesCmd(),
 		newDoctorCmd(g),
 		newVersionCmd(),
 	)

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/packaging"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newSetupCmd(g *globalFlags) *cobra.Command {
+	var yes, noAutostart bool
+	cmd := &cobra.Command{
+		Use:   "setup",
+		Short: "Guided first run: key into the keychain, Claude Code wired, start at login, checks",
+		Long: `Walks through everything claude-keytray needs, asking before each change:
+
+  1. the key: taken from CLAUDE_API_KEY, ANTHROPIC_API_KEY or ~/.claude/api_key (offering to
+     delete that plaintext file once the keychain holds the key), or typed at a hidden prompt;
+     then checked against the API
+  2. install: the helper script and Claude Code's apiKeyHelper setting
+  3. login autostart, and the app started in the background now
+  4. doctor, summed up in a few lines
+
+--yes takes the default answer to every question (import the key found and delete the
+plaintext file, start at login) for scripted installs. Without a terminal, setup asks nothing:
+use --yes. Running setup again only does what is still missing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := newApp(g)
+			if err != nil {
+				return err
+			}
+			in := cmd.InOrStdin()
+			interactive := false
+			if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				interactive = true
+			}
+			if !interactive && !yes {
+				return errors.New("setup asks questions, and stdin is not a terminal: run `claude-keytray setup --yes` to take the default answers (import the key found and delete a plaintext key file, install, start at login)")
+			}
+			s := &setup{
+				a:   a,
+				out: cmd.OutOrStdout(),
+				ask: &asker{in: bufio.NewReader(in), raw: in, out: cmd.ErrOrStderr(), yes: yes},
+			}
+			return s.run(context.Background(), !noAutostart)
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "answer every question with its default, for scripts")
+	cmd.Flags().BoolVar(&noAutostart, "no-autostart", false, "don't start at login (the app is still started now)")
+	return cmd
+}
+
+// asker puts yes/no questions on the terminal; with --yes it answers them with their default.
+type asker struct {
+	in  *bufio.Reader
+	raw io.Reader // for the hidden key prompt
+	out io.Writer
+	yes bool
+}
+
+func (q *asker) confirm(question string, def bool) bool {
+	if q.yes {
+		return def
+	}
+	hint := "[Y/n]"
+	if !def {
+		hint = "[y/N]"
+	}
+	for range 3 {
+		fmt.Fprintf(q.out, "%s %s ", question, hint)
+		line, err := q.in.ReadString('\n')
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "":
+			if err != nil {
+				fmt.Fprintln(q.out)
+			}
+			return def
+		case "y", "yes":
+			return true
+		case "n", "no":
+			return false
+		}
+		if err != nil {
+			return def
+		}
+	}
+	return def
+}
+
+// setup is one run of the guided first run; its lines go to out, questions to stderr.
+type setup struct {
+	a   *app
+	out io.Writer
+	ask *asker
+}
+
+// say prints one line of the summary, with the home folder shortened to ~ to keep it short.
+func (s *setup) say(label, format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	if h := s.a.paths.Home; h != "" && h != "/" {
+		line = strings.ReplaceAll(line, h+string(os.PathSeparator), "~"+string(os.PathSeparator))
+	}
+	fmt.Fprintf(s.out, "%-9s %s\n", label, line)
+}
+
+func (s *setup) run(ctx context.Context, autostart bool) error {
+	self := exe()
+	if self == "" || transientExe(self) {
+		return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (`make build` then `bin/claude-keytray setup`, or `go install ./cmd/claude-keytray`) so the helper keeps working", self)
+	}
+	if err := s.key(ctx); err != nil {
+		return err
+	}
+	if err := s.install(self); err != nil {
+		return err
+	}
+	if err := s.start(autostart); err != nil {
+		return err
+	}
+	return s.doctor(ctx)
+}
+
+// key makes sure the store holds a key the API accepts.
+func (s *setup) key(ctx context.Context) error {
+	a := s.a
+	stored, err := a.store.Get(ctx)
+	if err != nil && !errors.Is(err, auth.ErrNoKey) {
+		return withCode(err)
+	}
+	storedKey, _ := auth.ParseKey(stored)
+
+	name, raw, ferr := findImport(a, "")
+	var found auth.Key
+	if ferr == nil {
+		k, perr := auth.ParseKey(raw)
+		if perr != nil {
+			s.say("Key:", "ignoring the key in %s: %v", name, perr)
+			name = ""
+		} else {
+			found = k
+		}
+	}
+
+	switch {
+	case !found.IsZero() && found.Secret() == storedKey.Secret():
+		if err := s.checkStored(ctx); err != nil {
+			return err
+		}
+	case !found.IsZero():
+		// Replacing a stored key is never the default: the one in the keychain may be newer.
+		q := fmt.Sprintf("Found a key in %s (%s). Store it in %s?", name, found.Fingerprint(), a.store.Where())
+		if !storedKey.IsZero() {
+			q = fmt.Sprintf("Found a key in %s (%s). Replace the stored key %s with it?", name, found.Fingerprint(), storedKey.Fingerprint())
+		}
+		if s.ask.confirm(q, storedKey.IsZero()) {
+			st, err := updateKey(ctx, a, raw, true, "import")
+			if err != nil {
+				return withCode(fmt.Errorf("importing from %s: %w", name, err))
+			}
+			s.say("Key:", "stored %s from %s in %s; %s", st.Key.Fingerprint, name, a.store.Where(), verdict(st.Validation))
+		} else if storedKey.IsZero() {
+			if err := s.prompt(ctx); err != nil {
+				return err
+			}
+		} else if err := s.checkStored(ctx); err != nil {
+			return err
+		}
+	case !storedKey.IsZero():
+		if err := s.checkStored(ctx); err != nil {
+			return err
+		}
+	default:
+		if err := s.prompt(ctx); err != nil {
+			return err
+		}
+	}
+
+	switch {
+	case name == a.paths.PlainKeyFile && a.store.Kind() != "file":
+		return s.offerRemoveFile(ctx)
+	case name == "ANTHROPIC_API_KEY":
+		s.say("", "remove ANTHROPIC_API_KEY from your environment (shell profile): while it is set it overrides apiKeyHelper in Claude Code")
+	}
+	return nil
+}
+
+// checkStored asks the API about the stored key; a rejected one is replaced at the prompt.
+func (s *setup) checkStored(ctx context.Context) error {
+	st, err := refreshNow(ctx, s.a)
+	if err != nil {
+		return withCode(err)
+	}
+	if st.Validation.Result != auth.ResultInvalid {
+		s.say("Key:", "%s in %s; %s", st.Key.Fingerprint, s.a.store.Where(), verdict(st.Validation))
+		return nil
+	}
+	s.say("Key:", "the API rejects the stored key %s (%s)", st.Key.Fingerprint, st.Validation.Detail)
+	if s.ask.yes || !s.ask.confirm("Enter a new key?", true) {
+		return &exitError{code: exitRejected, err: fmt.Errorf("the API rejects the stored key %s; store a new one with `claude-keytray update-key`, then run setup again", st.Key.Fingerprint)}
+	}
+	return s.prompt(ctx)
+}
+
+// prompt reads a key at the hidden prompt, up to three tries while the API rejects it.
+func (s *setup) prompt(ctx context.Context) error {
+	if s.ask.yes {
+		return &exitError{code: exitNoKey, err: fmt.Errorf("no key found: CLAUDE_API_KEY and ANTHROPIC_API_KEY are unset, %s does not exist and %s holds none; pipe your key into `claude-keytray update-key`, then run setup again", s.a.paths.PlainKeyFile, s.a.store.Where())}
+	}
+	fmt.Fprintln(s.ask.out, "No key found in CLAUDE_API_KEY, ANTHROPIC_API_KEY, "+s.a.paths.PlainKeyFile+" or the keychain.")
+	var err error
+	for range 3 {
+		var raw string
+		raw, err = readKeyInput(s.ask.raw, s.ask.out)
+		if err != nil {
+			return err
+		}
+		var st auth.Status
+		st, err = updateKey(ctx, s.a, raw, true, "cli")
+		if err == nil {
+			s.say("Key:", "stored %s in %s; %s", st.Key.Fingerprint, s.a.store.Where(), verdict(st.Validation))
+			return nil
+		}
+		var ke *auth.KeyError
+		if !errors.Is(err, auth.ErrKeyRejected) && !errors.As(err, &ke) {
+			break
+		}
+		fmt.Fprintln(s.ask.out, "That key was refused: "+oneLine(err.Error()))
+	}
+	return withCode(err)
+}
+
+// offerRemoveFile deletes ~/.claude/api_key once the store holds the same key.
+func (s *setup) offerRemoveFile(ctx context.Context) error {
+	p := s.a.paths.PlainKeyFile
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	stored, err := s.a.store.Get(ctx)
+	fileKey, perr := auth.ParseKey(string(b))
+	if err != nil || perr != nil || fileKey.Secret() != stored {
+		s.say("", "kept %s: it holds a different key than %s; delete it once you no longer need it", p, s.a.store.Where())
+		return nil
+	}
+	if !s.ask.confirm(fmt.Sprintf("%s now holds the key. Delete the plaintext file %s?", s.a.store.Where(), p), true) {
+		s.say("", "kept the plaintext file %s (doctor will keep flagging it)", p)
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the key is in the keychain, but removing %s failed: %w; delete it by hand", p, err)
+	}
+	s.say("", "deleted the plaintext file %s", p)
+	return nil
+}
+
+func verdict(v auth.Validation) string {
+	switch v.Result {
+	case auth.ResultValid:
+		return "the API accepts it"
+	case auth.ResultInvalid:
+		return "the API rejects it"
+	case auth.ResultUnknown:
+		return "could not check it with the API (" + v.Detail + "); it is used as is"
+	}
+	return "not checked against the API"
+}
+
+// install writes the helper and points Claude Code at it; a foreign apiKeyHelper is replaced
+// only when the user says so (never with --yes).
+func (s *setup) install(self string) error {
+	p := s.a.paths
+	res, err := auth.Install(p, auth.InstallOptions{Exe: self})
+	if err != nil && strings.Contains(err.Error(), "already sets apiKeyHelper") {
+		if s.ask.yes || !s.ask.confirm(oneLine(err.Error())+"\nReplace it (install puts it back on uninstall)?", false) {
+			return err
+		}
+		res, err = auth.Install(p, auth.InstallOptions{Exe: self, Force: true})
+	}
+	if err != nil {
+		return err
+	}
+	if len(res.Changes) == 0 {
+		s.say("Claude:", "apiKeyHelper in %s already runs %s", p.SettingsPath, p.HelperPath)
+	} else {
+		s.say("Claude:", "apiKeyHelper in %s now runs %s (%d changes; `claude-keytray uninstall` undoes them)", p.SettingsPath, p.HelperPath, len(res.Changes))
+	}
+	return nil
+}
+
+// start turns on login autostart (if wanted) and makes sure the app runs now.
+func (s *setup) start(autostart bool) error {
+	o, why := autostartOptions(s.a, false)
+	if autostart && s.ask.confirm(fmt.Sprintf("Start claude-keytray at login (%s mode, %s)?", o.Mode, why), true) {
+		res, err := enableAutostart(s.a, false)
+		if err != nil {
+			return err
+		}
+		var where []string
+		for _, c := range res.changes {
+			if c.Action != "created" || !strings.HasSuffix(c.Path, ".desktop") && !strings.HasSuffix(c.Path, ".service") && !strings.HasSuffix(c.Path, ".plist") {
+				continue
+			}
+			where = append(where, c.Path)
+		}
+		switch {
+		case len(res.changes) == 0:
+			s.say("Login:", "%s mode, already set up", res.mode)
+		case len(where) > 0:
+			s.say("Login:", "%s mode, %s: %s", res.mode, res.why, strings.Join(where, ", "))
+		default:
+			s.say("Login:", "%s mode, %s", res.mode, res.why)
+		}
+		if res.noSystemd {
+			s.say("", "systemctl --user is unavailable here: the unit takes effect once a systemd user manager runs; the app was started directly")
+		}
+		s.sayRunning(res.pid, res.alreadyRunning)
+		return nil
+	}
+	s.say("Login:", "not started at login (`claude-keytray install` turns it on)")
+	if pid, ok := packaging.Running(o); ok {
+		s.sayRunning(pid, true)
+		return nil
+	}
+	if err := packaging.Start(o); err != nil {
+		return err
+	}
+	pid, _ := packaging.Running(o)
+	s.sayRunning(pid, false)
+	return nil
+}
+
+func (s *setup) sayRunning(pid int, already bool) {
+	if already {
+		s.say("Running:", "already, pid %d", pid)
+	} else {
+		s.say("Running:", "started in the background, pid %d", pid)
+	}
+}
+
+// doctor runs the checks and sums them up: a count, then each warning and failure.
+func (s *setup) doctor(ctx context.Context) error {
+	log, closer := s.a.fileLogger()
+	defer closer.Close()
+	e := s.a.engine(log)
+	e.SetDaemon(daemonStatus(ctx, s.a))
+	rep := e.Doctor(ctx, auth.DoctorOptions{Verify: true})
+	var pass, warn, fail int
+	for _, c := range rep.Checks {
+		switch c.Status {
+		case auth.CheckPass:
+			pass++
+		case auth.CheckWarn:
+			warn++
+		case auth.CheckFail:
+			fail++
+		}
+	}
+	if warn == 0 && fail == 0 {
+		s.say("Doctor:", "all %d checks pass", pass)
+	} else {
+		s.say("Doctor:", "%d checks pass, %d warnings, %d failures", pass, warn, fail)
+	}
+	for _, c := range rep.Checks {
+		if c.Status == auth.CheckPass {
+			continue
+		}
+		s.say("", "[%s] %s: %s", c.Status, c.Name, c.Detail)
+		if c.Fix != "" {
+			s.say("", "       fix: %s", c.Fix)
+		}
+	}
+	if !rep.OK {
+		return &exitError{code: 1, err: errors.New("setup finished, but doctor found problems (see above)")}
+	}
+	fmt.Fprintln(s.out, "Done: Claude Code now gets its key from claude-keytray.")
+	return nil
+}
