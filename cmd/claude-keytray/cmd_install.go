@@ -103,9 +103,9 @@ func printChanges(w io.Writer, changes []auth.Change, dryRun bool) {
 	}
 	for _, c := range changes {
 		if dryRun {
-			fmt.Fprintf(w, "would: %s %s\n", c.Action, c.Path)
+			fmt.Fprintln(w, "would: "+c.String())
 		} else {
-			fmt.Fprintf(w, "%s %s\n", c.Action, c.Path)
+			fmt.Fprintln(w, c.String())
 		}
 	}
 }
