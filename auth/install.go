@@ -204,13 +204,16 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 		if !doc.exists {
 			action = "created"
 		}
-		steps = append(steps, step{Change{Path: settingsPath, Action: action, Detail: "apiKeyHelper = " + value}, func() error {
-			return writeSettings(settingsPath, newSettings, doc.perm)
-		}})
+		// The record goes first: an install killed (or out of disk) between the two writes then
+		// leaves a record of an edit not yet made, which uninstall handles, rather than an edit
+		// without a record, which uninstall could not undo (a replaced apiKeyHelper would be lost).
 		steps = append(steps, step{Change{Path: p.InstallRecord, Action: "wrote", Detail: "what install changed, for uninstall"}, func() error {
 			rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
 			rec.CreatedDirs = created
 			return writeInstallRecord(p.InstallRecord, rec)
+		}})
+		steps = append(steps, step{Change{Path: settingsPath, Action: action, Detail: "apiKeyHelper = " + value}, func() error {
+			return writeSettings(settingsPath, newSettings, doc.perm)
 		}})
 	}
 	return runSteps(steps, opt.DryRun)
@@ -314,7 +317,8 @@ func planUninstallFromRecord(p Paths, rec *installRecord) ([]step, error) {
 	}
 
 	if rec.BackupPath != "" && fileExists(rec.BackupPath) {
-		if unchanged && backupOK {
+		// A settings file still equal to the backup is one an interrupted install never edited.
+		if backupOK && (unchanged || bytes.Equal(raw, backup)) {
 			removed[rec.BackupPath] = true
 			steps = append(steps, step{Change{Path: rec.BackupPath, Action: "removed", Detail: "backup no longer needed"}, func() error {
 				return removeFile(rec.BackupPath)
