@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/assets"
 	"github.com/gen2brain/beeep"
 )
 
@@ -25,9 +26,12 @@ type Notifier struct {
 	mu   sync.Mutex
 }
 
-// NewNotifier returns a Notifier showing icon.
+// NewNotifier returns a Notifier showing icon; nil means the app icon.
 func NewNotifier(icon []byte) *Notifier {
 	beeep.AppName = AppName
+	if icon == nil {
+		icon, _ = assets.AppIconPNG(64)
+	}
 	return &Notifier{Icon: icon}
 }
 

@@ -6,10 +6,32 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/packaging"
+	"github.com/claude-keytray/claude-keytray/tray"
 	"github.com/spf13/cobra"
 )
 
-// runTray runs the engine; the tray UI attaches to it (headless until then).
+func newTrayCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tray",
+		Short: "Run the engine with a tray icon (what plain `claude-keytray` does)",
+		Long: `Runs the refresh loop and the control API, like daemon, and shows a tray icon whose menu has
+the key's state, the last and next refresh, Refresh now, Update key…, Start at login, Open log
+and Quit. The icon and its tooltip follow the state: green when the API accepts the key, amber
+when it is not verified or missing, red when it is rejected or the keychain fails.
+
+Without a tray host (no session bus, or GNOME without the AppIndicator extension) it runs
+headless, says why in the log and in ` + "`status`" + `, and shows the icon when a host appears.
+Quit, SIGINT and SIGTERM stop it cleanly and remove the socket.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTray(cmd, g)
+		},
+	}
+}
+
+// runTray runs the engine and its control API, and the tray UI over them, in one process.
 func runTray(cmd *cobra.Command, g *globalFlags) error {
 	a, err := newApp(g)
 	if err != nil {
@@ -21,7 +43,46 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 	if err != nil {
 		return err
 	}
-	err = d.engine.Run(ctx)
+	d.log.Info("tray started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
+
+	engineCtx, stopEngine := context.WithCancel(ctx)
+	engineDone := make(chan error, 1)
+	go func() { engineDone <- d.engine.Run(engineCtx) }()
+
+	var notifier auth.Notifier
+	if a.cfg.NotificationsOn() {
+		notifier = tray.NewNotifier(nil)
+	}
+	// Run returns when the user picks Quit or a signal arrives; then the engine stops.
+	terr := tray.Run(ctx, tray.Options{
+		Engine:     d.engine,
+		Logger:     d.log,
+		LogFile:    a.paths.LogFile,
+		StatusLine: StatusLine,
+		Notifier:   notifier,
+		Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
+	})
+	stopEngine()
+	err = <-engineDone
 	d.stop()
+	if terr != nil {
+		return terr
+	}
+	return err
+}
+
+// loginItem is the tray's "Start at login" checkbox over packaging's login autostart. Ticking
+// it registers the tray (not the daemon): the user is looking at the tray.
+type loginItem struct{ o packaging.Options }
+
+func (l loginItem) Enabled() (bool, error) { return packaging.Enabled(l.o) }
+
+func (l loginItem) Enable() error {
+	_, err := packaging.Enable(l.o)
+	return err
+}
+
+func (l loginItem) Disable() error {
+	_, err := packaging.Disable(l.o)
 	return err
 }

@@ -1,0 +1,60 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// clipboardTimeout bounds a clipboard read: a clipboard owner that does not answer must not
+// leave the menu item stuck.
+const clipboardTimeout = 5 * time.Second
+
+// clipboardCommands are the programs that print the clipboard, in order of preference.
+func clipboardCommands() [][]string {
+	switch runtime.GOOS {
+	case "darwin":
+		return [][]string{{"pbpaste"}}
+	case "windows":
+		return [][]string{{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "Get-Clipboard -Raw"}}
+	}
+	var cmds [][]string
+	if os.Getenv("WAYLAND_DISPLAY") != "" {
+		cmds = append(cmds, []string{"wl-paste", "--no-newline"})
+	}
+	return append(cmds,
+		[]string{"xclip", "-selection", "clipboard", "-o"},
+		[]string{"xsel", "--clipboard", "--output"})
+}
+
+// readClipboard returns the clipboard's text through the first clipboard program found.
+func readClipboard(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, clipboardTimeout)
+	defer cancel()
+	var tried []string
+	for _, c := range clipboardCommands() {
+		path, err := exec.LookPath(c[0])
+		if err != nil {
+			tried = append(tried, c[0])
+			continue
+		}
+		res, err := runDialog(ctx, "", nil, path, c[1:]...)
+		if err != nil {
+			return "", err
+		}
+		if res.code != 0 {
+			return "", fmt.Errorf("%s could not read the clipboard (exit %d): %s", c[0], res.code, res.stderr)
+		}
+		return res.stdout, nil
+	}
+	hint := "run `claude-keytray update-key` in a terminal"
+	if runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
+		hint = "install zenity (a key dialog) or xclip, xsel or wl-clipboard, or " + hint
+	}
+	return "", errors.New("no clipboard program found (looked for " + strings.Join(tried, ", ") + "): " + hint)
+}

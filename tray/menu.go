@@ -1,0 +1,371 @@
+package tray
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/systray"
+
+	"github.com/claude-keytray/claude-keytray/assets"
+	"github.com/claude-keytray/claude-keytray/auth"
+)
+
+// labelTick is how often the refresh line's "2 min ago" is redrawn while the icon is shown.
+const labelTick = 30 * time.Second
+
+// Menu is the tray's state and its systray items, behind one mutex. Every change (an engine
+// event, a click, the clock) updates the state and redraws the whole menu from it with view;
+// apply then sends only what differs, so an open menu does not flicker.
+type Menu struct {
+	opt  Options
+	log  *slog.Logger
+	quit func()
+
+	mu         sync.Mutex
+	st         auth.Status
+	refreshing bool
+	updating   bool
+	autostart  bool
+	tray       string
+	items      *menuItems
+	shown      *View
+}
+
+type menuItems struct {
+	status, refreshLine, refreshNow, updateKey, startAtLogin, openLog, quit *systray.MenuItem
+}
+
+// ItemView is one menu item as drawn.
+type ItemView struct {
+	Label   string
+	Enabled bool
+	Checked bool
+}
+
+// View is everything the tray shows, computed from state alone.
+type View struct {
+	Status, RefreshLine, RefreshNow, UpdateKey, StartAtLogin, OpenLog, Quit ItemView
+	// HasStartAtLogin is false when no login autostart is wired: the item is left out.
+	HasStartAtLogin bool
+	Tooltip         string
+	Icon            assets.State
+}
+
+func newMenu(opt Options, quit func()) *Menu {
+	m := &Menu{opt: opt, log: opt.Logger, quit: quit}
+	m.st = opt.Engine.Status()
+	if opt.Autostart != nil {
+		on, err := opt.Autostart.Enabled()
+		if err != nil {
+			m.log.Warn("could not read the login autostart setting", "err", err)
+		}
+		m.autostart = on
+	}
+	return m
+}
+
+// view draws the menu from the current state.
+func (m *Menu) view(now time.Time) View {
+	status := StatusLabel(m.opt.StatusLine, m.st)
+	v := View{
+		Status:          ItemView{Label: status},
+		RefreshLine:     ItemView{Label: RefreshLabel(m.st.Refresh, now)},
+		RefreshNow:      ItemView{Label: LabelRefreshNow, Enabled: true},
+		UpdateKey:       ItemView{Label: m.opt.Prompter.Label(), Enabled: !m.updating},
+		HasStartAtLogin: m.opt.Autostart != nil,
+		StartAtLogin:    ItemView{Label: LabelStartAtLogin, Enabled: true, Checked: m.autostart},
+		OpenLog:         ItemView{Label: LabelOpenLog, Enabled: true},
+		Quit:            ItemView{Label: LabelQuit, Enabled: true},
+		Tooltip:         status,
+		Icon:            IconState(m.st.State),
+	}
+	if m.refreshing {
+		v.RefreshNow = ItemView{Label: LabelRefreshing}
+	}
+	return v
+}
+
+// follow redraws on every engine event, and every labelTick for the refresh line's clock.
+func (m *Menu) follow(ctx context.Context, events <-chan auth.Event) {
+	tick := time.NewTicker(labelTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			st := m.opt.Engine.Status()
+			if ev.Status != nil {
+				st = *ev.Status
+			}
+			m.setStatus(st)
+		case <-tick.C:
+			m.redraw()
+		}
+	}
+}
+
+func (m *Menu) setStatus(st auth.Status) {
+	m.mu.Lock()
+	m.st = st
+	m.mu.Unlock()
+	m.redraw()
+}
+
+// redraw computes the view and applies what changed, if the icon is shown.
+func (m *Menu) redraw() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.items == nil {
+		return
+	}
+	v := m.view(time.Now())
+	m.apply(v)
+}
+
+// apply sends v to systray: each property only when it differs from what is shown.
+func (m *Menu) apply(v View) {
+	first := m.shown == nil
+	var old View
+	if !first {
+		old = *m.shown
+	}
+	set := func(item *systray.MenuItem, was, now ItemView, checkable bool) {
+		if item == nil {
+			return
+		}
+		if first || was.Label != now.Label {
+			item.SetTitle(now.Label)
+		}
+		if first || was.Enabled != now.Enabled {
+			if now.Enabled {
+				item.Enable()
+			} else {
+				item.Disable()
+			}
+		}
+		if checkable && (first || was.Checked != now.Checked) {
+			if now.Checked {
+				item.Check()
+			} else {
+				item.Uncheck()
+			}
+		}
+	}
+	it := m.items
+	set(it.status, old.Status, v.Status, false)
+	set(it.refreshLine, old.RefreshLine, v.RefreshLine, false)
+	set(it.refreshNow, old.RefreshNow, v.RefreshNow, false)
+	set(it.updateKey, old.UpdateKey, v.UpdateKey, false)
+	set(it.startAtLogin, old.StartAtLogin, v.StartAtLogin, true)
+	set(it.openLog, old.OpenLog, v.OpenLog, false)
+	set(it.quit, old.Quit, v.Quit, false)
+	if first || old.Icon != v.Icon {
+		systray.SetIcon(assets.TrayIcon(v.Icon))
+	}
+	if first || old.Tooltip != v.Tooltip {
+		systray.SetTooltip(v.Tooltip)
+	}
+	m.shown = &v
+}
+
+// build creates the items in menu order and draws the current state into them. systray calls
+// it (as onReady) once the icon exists; it must return quickly, because the host's first
+// GetLayout waits for it.
+func (m *Menu) build(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.view(time.Now())
+	it := &menuItems{}
+	it.status = systray.AddMenuItem(v.Status.Label, "")
+	it.refreshLine = systray.AddMenuItem(v.RefreshLine.Label, "")
+	systray.AddSeparator()
+	it.refreshNow = systray.AddMenuItem(v.RefreshNow.Label, "Read the key again and check it with the API")
+	it.updateKey = systray.AddMenuItem(v.UpdateKey.Label, "Store a new key, checked with the API first")
+	if v.HasStartAtLogin {
+		it.startAtLogin = systray.AddMenuItemCheckbox(v.StartAtLogin.Label, "Start claude-keytray when you log in", v.StartAtLogin.Checked)
+	}
+	it.openLog = systray.AddMenuItem(v.OpenLog.Label, "")
+	systray.AddSeparator()
+	it.quit = systray.AddMenuItem(v.Quit.Label, "Stop refreshing the key and remove the icon")
+	m.items = it
+	m.shown = nil
+	m.apply(v)
+
+	onClick(ctx, it.refreshNow, m.refreshNow)
+	onClick(ctx, it.updateKey, m.updateKey)
+	if it.startAtLogin != nil {
+		onClick(ctx, it.startAtLogin, m.toggleAutostart)
+	}
+	onClick(ctx, it.openLog, m.openLog)
+	onClick(ctx, it.quit, func(context.Context) {
+		m.log.Info("quit chosen in the tray menu")
+		m.quit()
+	})
+}
+
+// onClick runs fn for each click on item until ctx ends. Clicks that arrive while fn runs are
+// dropped by systray, so a slow action (a refresh, an open dialog) cannot be started twice.
+func onClick(ctx context.Context, item *systray.MenuItem, fn func(context.Context)) {
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-item.ClickedCh:
+				if !ok {
+					return
+				}
+				fn(ctx)
+			}
+		}
+	}()
+}
+
+func (m *Menu) refreshNow(ctx context.Context) {
+	m.mu.Lock()
+	m.refreshing = true
+	m.mu.Unlock()
+	m.redraw()
+	st := m.opt.Engine.Refresh(ctx, auth.RefreshRequest{Reason: "tray", User: true})
+	m.mu.Lock()
+	m.refreshing = false
+	m.st = st
+	m.mu.Unlock()
+	m.redraw()
+}
+
+// updateKey asks for a key, then stores it through the engine with an API check. The key lives
+// only in this function's variables; what is shown or logged is its fingerprint.
+func (m *Menu) updateKey(ctx context.Context) {
+	m.mu.Lock()
+	m.updating = true
+	m.mu.Unlock()
+	m.redraw()
+	defer func() {
+		m.mu.Lock()
+		m.updating = false
+		m.mu.Unlock()
+		m.redraw()
+	}()
+
+	p := m.opt.Prompter
+	raw, err := p.PromptKey(ctx)
+	switch {
+	case errors.Is(err, ErrCancelled):
+		m.log.Info("key update cancelled in the tray")
+		return
+	case err != nil:
+		m.log.Warn("could not ask for a key", "prompter", p.Label(), "err", err)
+		m.showError(ctx, "Claude key not changed", err.Error())
+		return
+	}
+	fp := auth.Fingerprint(raw)
+	st, err := m.opt.Engine.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
+	if err != nil {
+		msg := auth.Redact(err.Error(), raw)
+		var ke *auth.KeyError
+		switch {
+		case errors.As(err, &ke):
+			msg = "That is not a usable key: " + ke.Reason + ". The old key was kept."
+		case errors.Is(err, auth.ErrKeyRejected):
+			msg = fmt.Sprintf("The API rejected key %s, so it was not stored: %s", fp, msg)
+		default:
+			msg = fmt.Sprintf("Key %s was not stored: %s", fp, msg)
+		}
+		m.log.Warn("key from the tray refused", "fingerprint", fp, "err", msg)
+		m.showError(ctx, "Claude key not changed", msg)
+		return
+	}
+	raw = ""
+	m.setStatus(st)
+	body := fmt.Sprintf("Now using key %s.", st.Key.Fingerprint)
+	switch st.Validation.Result {
+	case auth.ResultValid:
+		body += " The API accepts it."
+	case auth.ResultUnknown:
+		body += " The API could not be reached to check it; it is stored as not verified."
+	}
+	m.notify("Claude key updated", body)
+}
+
+// showError tells the user why nothing changed: in a dialog when there is one, else as a
+// notification, and always in the log.
+func (m *Menu) showError(ctx context.Context, title, text string) {
+	err := m.opt.Prompter.ShowError(ctx, title, text)
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, ErrNoDialog) {
+		m.log.Warn("could not show an error dialog", "err", err)
+	}
+	m.notify(title, text)
+}
+
+func (m *Menu) notify(title, body string) {
+	if m.opt.Notifier == nil {
+		return
+	}
+	if err := m.opt.Notifier.Notify(title, body); err != nil {
+		m.log.Warn("notification could not be shown", "title", title, "err", err)
+	}
+}
+
+func (m *Menu) toggleAutostart(ctx context.Context) {
+	a := m.opt.Autostart
+	m.mu.Lock()
+	want := !m.autostart
+	m.mu.Unlock()
+	var err error
+	if want {
+		err = a.Enable()
+	} else {
+		err = a.Disable()
+	}
+	on, rerr := a.Enabled()
+	if rerr != nil {
+		on = want && err == nil
+	}
+	m.mu.Lock()
+	m.autostart = on
+	m.mu.Unlock()
+	m.redraw()
+	if err != nil {
+		verb := "Turning off"
+		if want {
+			verb = "Turning on"
+		}
+		m.log.Warn("changing the login autostart failed", "enable", want, "err", err)
+		m.notify("Start at login not changed", verb+" start at login failed: "+err.Error())
+		return
+	}
+	m.log.Info("login autostart changed from the tray", "enabled", on)
+}
+
+func (m *Menu) openLog(ctx context.Context) {
+	if err := openPath(m.opt.LogFile); err != nil {
+		m.log.Warn("could not open the log", "path", m.opt.LogFile, "err", err)
+		m.notify("Could not open the log", err.Error())
+	}
+}
+
+// setTray records whether the icon is shown, for `status` ("registered" or "headless").
+func (m *Menu) setTray(state string) {
+	m.mu.Lock()
+	if m.tray == state {
+		m.mu.Unlock()
+		return
+	}
+	m.tray = state
+	m.mu.Unlock()
+	d := m.opt.Engine.Status().Daemon
+	d.Tray = state
+	m.opt.Engine.SetDaemon(d)
+}

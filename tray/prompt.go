@@ -1,0 +1,117 @@
+package tray
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+)
+
+// ErrCancelled means the user closed the key dialog without entering a key.
+var ErrCancelled = errors.New("cancelled")
+
+// ErrNoDialog means no dialog program can show a message; the caller falls back to a notification.
+var ErrNoDialog = errors.New("no dialog program")
+
+// KeyPrompter asks the user for a key. A dialog program prints the key on its stdout, which is
+// read here: the key is never put on a command line, where any user could read it in /proc.
+type KeyPrompter interface {
+	// Label is the menu item's text: "Update key…" for a dialog, "Paste key from clipboard"
+	// when there is none.
+	Label() string
+	// PromptKey returns what the user entered, or ErrCancelled.
+	PromptKey(ctx context.Context) (string, error)
+	// ShowError tells the user why a key was refused; ErrNoDialog when it cannot.
+	ShowError(ctx context.Context, title, text string) error
+}
+
+// Texts of the dialogs.
+const (
+	dialogTitle  = "Claude key"
+	dialogPrompt = "Paste your Claude API key. It is checked with the API, then stored in the keychain; if it is refused, the old key stays."
+)
+
+// maxDialogOutput bounds what is read from a dialog or clipboard: a key and a newline.
+const maxDialogOutput = auth.MaxKeyLen + 2
+
+// dialogResult is how a dialog program ended.
+type dialogResult struct {
+	stdout string
+	stderr string
+	code   int
+}
+
+// runDialog runs a dialog program and collects its output, bounded. stdin, when set, feeds the
+// program (a script, never a key); env entries are added to the environment.
+func runDialog(ctx context.Context, stdin string, env []string, name string, args ...string) (dialogResult, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	prepareCommand(cmd)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	if len(env) > 0 {
+		cmd.Env = append(cmd.Environ(), env...)
+	}
+	var out, errb limitedBuffer
+	out.max, errb.max = maxDialogOutput+1, 4096
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := dialogResult{stdout: out.String(), stderr: strings.TrimSpace(errb.String())}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.code = ee.ExitCode()
+	default:
+		return res, fmt.Errorf("running %s: %w", name, err)
+	}
+	if out.over {
+		return dialogResult{code: res.code}, fmt.Errorf("%s printed more than %d characters; a key is at most %d", name, maxDialogOutput, auth.MaxKeyLen)
+	}
+	return res, nil
+}
+
+// limitedBuffer keeps the first max bytes and notes whether more came. It only has Write:
+// embedding bytes.Buffer would give it ReadFrom, which io.Copy prefers and which skips the cap.
+type limitedBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	over bool
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := b.max - b.buf.Len(); len(p) > room {
+		p = p[:max(room, 0)]
+		b.over = true
+	}
+	b.buf.Write(p)
+	return n, nil
+}
+
+func (b *limitedBuffer) String() string { return b.buf.String() }
+
+var _ io.Writer = (*limitedBuffer)(nil)
+
+// clipboardPrompter takes the key from the clipboard: the fallback when no dialog program exists.
+type clipboardPrompter struct{}
+
+func (clipboardPrompter) Label() string { return LabelPasteKey }
+
+func (clipboardPrompter) PromptKey(ctx context.Context) (string, error) {
+	s, err := readClipboard(ctx)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", errors.New("the clipboard is empty: copy your key, then choose “" + LabelPasteKey + "” again")
+	}
+	return s, nil
+}
+
+func (clipboardPrompter) ShowError(context.Context, string, string) error { return ErrNoDialog }
