@@ -52,7 +52,9 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	out := stdout.String()
 	errText := strings.TrimSpace(stderr.String())
 	if errText != "" {
-		errText = "; stderr: " + Redact(errText, strings.TrimSpace(out))
+		// A failing command may print a key on stderr (a debug line, a token in an error): the
+		// error reaches status, notifications and the terminal, so anything key-shaped is masked.
+		errText = "; stderr: " + keyPattern.ReplaceAllStringFunc(Redact(errText, strings.TrimSpace(out)), Fingerprint)
 	}
 	// The command line itself may hold a secret (a token in a URL): mask what the output was.
 	command := Redact(c.Command, strings.TrimSpace(out))
