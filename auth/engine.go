@@ -74,6 +74,8 @@ type Engine struct {
 	// imported is set once CLAUDE_API_KEY has been considered, so it is imported at most once.
 	imported bool
 	backoff  time.Duration
+	// life is Run's context: when it ends (the daemon stops) so do refreshes in flight.
+	life context.Context
 }
 
 // New makes an Engine; call Load before the first Status.
@@ -339,6 +341,8 @@ func stateOf(s Status, storeErr string) State {
 }
 
 func (e *Engine) emit(kind EventKind, fp, msg string) {
+	// The log records every event, so it tells what each refresh did, not only whether it worked.
+	e.log.Info("event", "kind", string(kind), "fingerprint", fp, "message", msg)
 	st := e.Status()
 	e.events.publish(Event{Kind: kind, Time: time.Now().UTC(), Fingerprint: fp, Message: msg, Status: &st})
 }

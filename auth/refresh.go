@@ -28,11 +28,26 @@ func (e *Engine) Refresh(ctx context.Context, req RefreshRequest) Status {
 	if req.checks() {
 		group = "check"
 	}
-	// The shared run must not die with the first caller's context.
 	v, _, _ := e.sf.Do(group, func() (any, error) {
-		return e.refreshOnce(context.WithoutCancel(ctx), req), nil
+		rctx, cancel := e.detach(ctx)
+		defer cancel()
+		return e.refreshOnce(rctx, req), nil
 	})
 	return v.(Status)
+}
+
+// detach frees a shared run from the first caller's context, which may give up before the
+// others, but ties it to Run's: a slow source must not hold up the daemon's exit.
+func (e *Engine) detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.mu.Lock()
+	life := e.life
+	e.mu.Unlock()
+	if life == nil {
+		return rctx, cancel
+	}
+	stop := context.AfterFunc(life, cancel)
+	return rctx, func() { stop(); cancel() }
 }
 
 func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
@@ -40,6 +55,11 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 	defer e.refreshMu.Unlock()
 	start := time.Now()
 	changed, readErr := e.readKey(ctx, req)
+	if readErr != nil && ctx.Err() != nil {
+		// The engine is stopping and cut the source short: not a failure to report.
+		e.log.Info("refresh cut short: stopping", "reason", req.Reason)
+		return e.Status()
+	}
 	e.repairHelper()
 
 	e.mu.Lock()
@@ -319,6 +339,9 @@ func (e *Engine) nextWait() time.Duration {
 
 // Run refreshes at once and then on the timer until ctx ends. Nothing else wakes it: no polling.
 func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	e.life = ctx
+	e.mu.Unlock()
 	e.Refresh(ctx, RefreshRequest{Reason: "start"})
 	for {
 		t := time.NewTimer(max(e.nextWait(), 0))
