@@ -1,0 +1,725 @@
+package tray_test
+
+// These tests run the real claude-keytray binary in a real desktop: Xvfb, xfce4-panel's Status
+// Tray plugin as the StatusNotifier host, dunst for notifications, gnome-keyring as the Secret
+// Service, all on a private session bus, with a loopback stand-in for the Anthropic API. They
+// read the menu the way the panel does (com.canonical.dbusmenu) and drive the key dialog with
+// xdotool, as a user at the keyboard would.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/assets"
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/internal/testenv"
+	"github.com/claude-keytray/claude-keytray/tray"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// stateChangeLimit is how soon a state change must show in the menu, icon and tooltip.
+const stateChangeLimit = time.Second
+
+// desktop is one test's private desktop session.
+type desktop struct {
+	env   *testenv.Env
+	api   *testenv.FakeAPI
+	notes *testenv.Notifications
+	panel *testenv.Proc
+}
+
+// newDesktop starts a session bus, Xvfb, an unlocked keyring, dunst and the fake API, and the
+// panel when withPanel is set.
+func newDesktop(t *testing.T, withPanel bool) *desktop {
+	t.Helper()
+	testenv.Require(t, "dbus-daemon", "Xvfb", "xfce4-panel", "dunst", "zenity", "xdotool", "gnome-keyring-daemon", "secret-tool", "import")
+	start := time.Now()
+	d := &desktop{env: testenv.New(t)}
+	d.env.StartBus(t)
+	d.env.StartX(t)
+	d.env.StartKeyring(t)
+	d.notes = d.env.StartNotifications(t)
+	d.api = testenv.NewFakeAPI(t)
+	d.env.UseFakeAPI(d.api)
+	if withPanel {
+		d.panel = d.env.StartPanel(t)
+	}
+	t.Logf("desktop ready in %v (panel: %v)", time.Since(start).Round(time.Millisecond), withPanel)
+	return d
+}
+
+// newKey makes a Console-shaped key the fake API has never seen.
+func newKey(t *testing.T) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 95)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "sk-ant-api03-" + string(b)
+}
+
+func last4(key string) string { return "…" + key[len(key)-4:] }
+
+// startTray starts `claude-keytray` with no arguments and waits for its tray item.
+func (d *desktop) startTray(t *testing.T) (*testenv.Proc, testenv.TrayItem) {
+	t.Helper()
+	start := time.Now()
+	p := startChecked(t, d.env)
+	it := d.env.WaitForTrayItem(t, p.Pid(), 15*time.Second, p)
+	t.Logf("tray item %s%s registered %v after start", it.Service, it.Path, time.Since(start).Round(time.Millisecond))
+	return p, it
+}
+
+// startChecked starts the binary and, once it has been stopped, fails the test on any data race
+// the race detector (make test builds with -race) reports in our code. fyne.io/systray and
+// godbus race with themselves (the first GetLayout's delayed refresh against its reply; a new
+// icon stored into the property value that a Get reply is still encoding); reports whose two
+// racing accesses are both in library code are logged and tolerated.
+func startChecked(t *testing.T, env *testenv.Env, args ...string) *testenv.Proc {
+	t.Helper()
+	var p *testenv.Proc
+	t.Cleanup(func() {
+		if p == nil {
+			return
+		}
+		for _, r := range raceReports(p.Stderr()) {
+			if ourRace(r) {
+				t.Errorf("data race in claude-keytray:\n%s", r)
+			} else {
+				t.Logf("data race inside a library, tolerated:\n%s", firstLines(r, 12))
+			}
+		}
+	})
+	p = env.StartBinary(t, args...)
+	return p
+}
+
+// raceReports splits the race detector's reports out of stderr.
+func raceReports(stderr string) []string {
+	var out []string
+	for _, part := range strings.Split(stderr, "==================") {
+		if strings.Contains(part, "WARNING: DATA RACE") {
+			out = append(out, strings.TrimSpace(part))
+		}
+	}
+	return out
+}
+
+// ourRace reports whether either racing access (the frame right under "Read at", "Write at",
+// "Previous read at", "Previous write at") is in this module.
+func ourRace(report string) bool {
+	lines := strings.Split(report, "\n")
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		access := strings.HasPrefix(l, "Read at") || strings.HasPrefix(l, "Write at") || strings.HasPrefix(l, "Previous read at") || strings.HasPrefix(l, "Previous write at")
+		if !access || i+1 >= len(lines) {
+			continue
+		}
+		frame := strings.TrimSpace(lines[i+1])
+		if strings.HasPrefix(frame, "github.com/claude-keytray/") || strings.HasPrefix(frame, "main.") {
+			return true
+		}
+	}
+	return false
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// exitedCleanly accepts exit 0, or the race detector's 66 when no report is ours.
+func exitedCleanly(p *testenv.Proc, code int) bool {
+	if code == 0 {
+		return true
+	}
+	reports := raceReports(p.Stderr())
+	if code != 66 || len(reports) == 0 {
+		return false
+	}
+	for _, r := range reports {
+		if ourRace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *desktop) status(t *testing.T) auth.Status {
+	t.Helper()
+	r := d.env.Run(t, "status", "--json")
+	var st auth.Status
+	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
+		t.Fatalf("status --json (exit %d) is not JSON: %v\n%s%s", r.ExitCode, err, r.Stdout, r.Stderr)
+	}
+	return st
+}
+
+func menuText(m []testenv.MenuEntry) []string {
+	s := make([]string, len(m))
+	for i, e := range m {
+		s[i] = e.String()
+	}
+	return s
+}
+
+// refreshedNow is the refresh line right after a refresh with the default 240 s interval.
+const refreshedNow = "Refreshed just now · next in 4 min"
+
+// wantMenu is the whole menu for a status line and a refresh line, in order.
+func wantMenu(statusLine, refreshLine string) []string {
+	return []string{
+		"Claude key: " + statusLine + " (disabled)",
+		refreshLine + " (disabled)",
+		"---",
+		tray.LabelRefreshNow,
+		tray.LabelUpdateKey,
+		"[ ] " + tray.LabelStartAtLogin,
+		tray.LabelOpenLog,
+		"---",
+		tray.LabelQuit,
+	}
+}
+
+// waitMenu polls the menu until its first entry is want, and reports how long that took.
+func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duration) ([]testenv.MenuEntry, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for {
+		m := it.Menu(t)
+		if len(m) > 0 && m[0].Label == want {
+			return m, time.Since(start)
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("the menu did not show %q within %v; it shows %q", want, limit, menuText(m))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// iconState says which state icon a pixmap is: the one it is closest to.
+func iconState(t *testing.T, got image.Image) assets.State {
+	t.Helper()
+	best, bestDist := assets.State(-1), math.MaxFloat64
+	for _, s := range []assets.State{assets.Ok, assets.Warning, assets.Error} {
+		want, err := png.Decode(bytes.NewReader(assets.TrayIcon(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Bounds().Size() != got.Bounds().Size() {
+			continue
+		}
+		var dist float64
+		b := want.Bounds()
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r1, g1, b1, a1 := want.At(x, y).RGBA()
+				r2, g2, b2, a2 := got.At(x-b.Min.X+got.Bounds().Min.X, y-b.Min.Y+got.Bounds().Min.Y).RGBA()
+				for _, p := range [][2]uint32{{r1, r2}, {g1, g2}, {b1, b2}, {a1, a2}} {
+					dist += math.Abs(float64(p[0]) - float64(p[1]))
+				}
+			}
+		}
+		if dist < bestDist {
+			best, bestDist = s, dist
+		}
+	}
+	if best < 0 {
+		t.Fatalf("the tray icon is %v, the size of no state icon", got.Bounds().Size())
+	}
+	return best
+}
+
+// checkShown asserts the menu, the tooltip and the icon for one state, and that none of them
+// shows more of a key than its last four characters.
+func checkShown(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, statusLine, refreshLine string, icon assets.State, keys ...string) {
+	t.Helper()
+	if got, want := menuText(m), wantMenu(statusLine, refreshLine); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("menu:\n  got  %q\n  want %q", got, want)
+	}
+	tip := it.Tooltip(t)
+	if tip != "Claude key: "+statusLine {
+		t.Errorf("tooltip %q, want %q", tip, "Claude key: "+statusLine)
+	}
+	if got := iconState(t, it.Icon(t)); got != icon {
+		t.Errorf("icon shows %v, want %v", got, icon)
+	}
+	shown := strings.Join(append(menuText(m), tip), "\n")
+	for _, k := range keys {
+		if strings.Contains(shown, k[len(k)-5:]) {
+			t.Errorf("the tray shows more than the last four characters of a key:\n%s", shown)
+		}
+	}
+}
+
+// TestTrayMenuFollowsState: the menu, tooltip and icon for ok, rejected and no key, each change
+// showing within a second whoever caused it: a click, a 401 reported through the control API,
+// `update-key` and `refresh` through the daemon, and the refresh timer.
+func TestTrayMenuFollowsState(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	// The shortest interval allowed, so the timer fires during the test.
+	d.env.Set("CLAUDE_AUTH_REFRESH_INTERVAL", "10")
+	const refreshLine = "Refreshed just now · next in under a minute"
+	keyA, keyB := newKey(t), newKey(t)
+	d.api.SetAccepted(keyA, keyB)
+	d.env.SecretToolStore(t, keyA)
+	proc, it := d.startTray(t)
+
+	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
+	checkShown(t, it, m, "OK · "+last4(keyA), refreshLine, assets.Ok, keyA, keyB)
+
+	// Refresh now, clicked as the panel does, runs a refresh.
+	before := d.status(t).Refresh.Count
+	it.Click(t, tray.LabelRefreshNow)
+	deadline := time.Now().Add(5 * time.Second)
+	for d.status(t).Refresh.Count <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("refresh.count stayed %d after clicking %q", before, tray.LabelRefreshNow)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Rejected: the API stops accepting the key and a 401 is reported to the control API.
+	d.api.SetAccepted(keyB)
+	client := control.NewClient(d.status(t).Daemon.Socket)
+	defer client.Close()
+	if _, err := client.ReportAuthFailure(context.Background(), "test"); err != nil {
+		t.Fatalf("reporting a 401: %v", err)
+	}
+	m, took := waitMenu(t, it, "Claude key: Rejected · "+last4(keyA), stateChangeLimit)
+	t.Logf("rejected shown %v after the 401 report returned", took)
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+
+	// A new key through `update-key`, which hands it to the running tray's engine.
+	if r := d.env.RunInput(t, keyB+"\n", "update-key"); r.ExitCode != 0 {
+		t.Fatalf("update-key: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	m, took = waitMenu(t, it, "Claude key: OK · "+last4(keyB), stateChangeLimit)
+	t.Logf("update-key shown %v after it returned", took)
+	checkShown(t, it, m, "OK · "+last4(keyB), refreshLine, assets.Ok, keyA, keyB)
+
+	// The timer: the keychain item changes behind the app's back (to keyA, which the API now
+	// rejects); the next timer refresh reads it and the menu follows.
+	d.env.SecretToolStore(t, keyA)
+	m, _ = waitMenu(t, it, "Claude key: Rejected · "+last4(keyA), 15*time.Second)
+	seen := time.Now()
+	// The menu may change before the refresh records its end time: only lateness counts.
+	if last := d.status(t).Refresh.Last; last == nil || seen.Sub(*last) > stateChangeLimit {
+		t.Errorf("the timer refresh at %v showed in the menu only at %v", last, seen)
+	} else {
+		t.Logf("timer refresh shown at %v, its end recorded at %v", seen.Format("15:04:05.000"), last.Local().Format("15:04:05.000"))
+	}
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+
+	// No key: the keychain item is deleted; `refresh` through the daemon notices.
+	d.env.SecretToolClear(t)
+	if r := d.env.Run(t, "refresh"); r.ExitCode != 2 {
+		t.Fatalf("refresh with no key: exit %d, want 2\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	m, took = waitMenu(t, it, "Claude key: No key", stateChangeLimit)
+	t.Logf("no key shown %v after `refresh` returned", took)
+	checkShown(t, it, m, "No key", refreshLine, assets.Warning, keyA, keyB)
+
+	if st := d.status(t); st.Daemon.Tray != tray.TrayRegistered || st.Daemon.PID != proc.Pid() {
+		t.Errorf("status daemon = %+v, want the tray's pid %d and tray %q", st.Daemon, proc.Pid(), tray.TrayRegistered)
+	}
+}
+
+// TestTrayUpdateKeyDialog drives "Update key…" as a user: zenity's hidden entry typed into
+// with xdotool. A good key is stored; Cancel and a rejected key keep the old one.
+func TestTrayUpdateKeyDialog(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	keyA, keyB, keyC := newKey(t), newKey(t), newKey(t)
+	d.api.SetAccepted(keyA, keyB) // keyC is rejected
+	d.env.SecretToolStore(t, keyA)
+	_, it := d.startTray(t)
+	waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
+
+	const dialog = "^Claude key$"
+	const errDialog = "^Claude key not changed$"
+	stored := func() string {
+		s, _ := d.env.SecretToolLookup(t)
+		return s
+	}
+
+	// A good key, typed and confirmed with Return.
+	it.Click(t, tray.LabelUpdateKey)
+	w := d.env.WaitForWindow(t, dialog, 10*time.Second)
+	d.env.TypeInto(t, w, keyB, "Return")
+	d.env.WaitNoWindow(t, dialog, 5*time.Second)
+	waitMenu(t, it, "Claude key: OK · "+last4(keyB), 5*time.Second)
+	if got := stored(); got != keyB {
+		t.Fatalf("the keychain holds %s, want the typed key %s", auth.Fingerprint(got), auth.Fingerprint(keyB))
+	}
+	if st := d.status(t); st.Key.Fingerprint != auth.Fingerprint(keyB) || st.State != auth.StateOK {
+		t.Fatalf("status after the dialog: %s %s, want ok %s", st.State, st.Key.Fingerprint, auth.Fingerprint(keyB))
+	}
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.Summary == "Claude key updated" && strings.Contains(n.Body, auth.Fingerprint(keyB))
+	}, 5*time.Second)
+
+	// Cancel: something typed, then Escape.
+	it.Click(t, tray.LabelUpdateKey)
+	w = d.env.WaitForWindow(t, dialog, 10*time.Second)
+	d.env.TypeInto(t, w, keyA, "Escape")
+	d.env.WaitNoWindow(t, dialog, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if got := stored(); got != keyB {
+		t.Fatalf("after Cancel the keychain holds %s, want the old %s", auth.Fingerprint(got), auth.Fingerprint(keyB))
+	}
+
+	// A key the API rejects: an error dialog says why, and the old key stays.
+	it.Click(t, tray.LabelUpdateKey)
+	w = d.env.WaitForWindow(t, dialog, 10*time.Second)
+	d.env.TypeInto(t, w, keyC, "Return")
+	ew := d.env.WaitForWindow(t, errDialog, 10*time.Second)
+	if got := stored(); got != keyB {
+		t.Fatalf("after a rejected key the keychain holds %s, want the old %s", auth.Fingerprint(got), auth.Fingerprint(keyB))
+	}
+	d.env.TypeInto(t, ew, "", "Return")
+	d.env.WaitNoWindow(t, errDialog, 5*time.Second)
+
+	// A malformed key (an admin key) is refused before the API is asked.
+	it.Click(t, tray.LabelUpdateKey)
+	w = d.env.WaitForWindow(t, dialog, 10*time.Second)
+	d.env.TypeInto(t, w, "sk-ant-admin01-"+newKey(t)[13:], "Return")
+	ew = d.env.WaitForWindow(t, errDialog, 10*time.Second)
+	d.env.TypeInto(t, ew, "", "Return")
+	d.env.WaitNoWindow(t, errDialog, 5*time.Second)
+
+	st := d.status(t)
+	if st.State != auth.StateOK || st.Key.Fingerprint != auth.Fingerprint(keyB) || stored() != keyB {
+		t.Fatalf("after refused keys: %s %s, want ok with %s kept", st.State, st.Key.Fingerprint, auth.Fingerprint(keyB))
+	}
+	m := it.Menu(t)
+	checkShown(t, it, m, "OK · "+last4(keyB), refreshedNow, assets.Ok, keyA, keyB, keyC)
+	log, err := os.ReadFile(filepath.Join(d.env.Get("XDG_STATE_HOME"), "claude-keytray", "claude-keytray.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{keyA, keyB, keyC} {
+		if bytes.Contains(log, []byte(k)) {
+			t.Fatalf("the log holds a key (%s)", auth.Fingerprint(k))
+		}
+	}
+	if !bytes.Contains(log, []byte("key update cancelled in the tray")) || !bytes.Contains(log, []byte("key from the tray refused")) {
+		t.Errorf("the log does not record the cancel and the refusals:\n%s", log)
+	}
+}
+
+// TestTrayQuit: Quit stops the engine, removes the socket and the icon, and ends the process.
+func TestTrayQuit(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	proc, it := d.startTray(t)
+	sock := d.status(t).Daemon.Socket
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("the control socket is missing while the tray runs: %v", err)
+	}
+
+	// Start at login: the checkbox writes and removes the login autostart entry.
+	entry := filepath.Join(d.env.Get("XDG_CONFIG_HOME"), "autostart", "claude-keytray.desktop")
+	toggle := func(want bool) {
+		t.Helper()
+		it.Click(t, tray.LabelStartAtLogin)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var checked bool
+			for _, m := range it.Menu(t) {
+				if m.Label == tray.LabelStartAtLogin {
+					checked = m.Checked
+				}
+			}
+			_, err := os.Stat(entry)
+			if checked == want && (err == nil) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Start at login: checked=%v, %s exists=%v; want %v", checked, entry, err == nil, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	toggle(true)
+	if b, err := os.ReadFile(entry); err != nil || !strings.Contains(string(b), " tray") {
+		t.Errorf("the autostart entry does not start the tray: %v\n%s", err, b)
+	}
+	toggle(false)
+	start := time.Now()
+	it.Click(t, tray.LabelQuit)
+	code, err := proc.Wait(10 * time.Second)
+	if err != nil || !exitedCleanly(proc, code) {
+		t.Fatalf("after Quit: exit %d, %v\n%s", code, err, proc)
+	}
+	t.Logf("process ended %v after Quit", time.Since(start).Round(time.Millisecond))
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("the control socket %s is still there after Quit (%v)", sock, err)
+	}
+	if _, ok := d.env.FindTrayItem(t, proc.Pid()); ok {
+		t.Errorf("the tray item is still registered after Quit")
+	}
+	if st := d.status(t); st.Daemon.Running {
+		t.Errorf("status still reports a running daemon after Quit: %+v", st.Daemon)
+	}
+}
+
+// TestTrayHeadlessUntilPanel: with no tray host the app runs headless and says so; the icon
+// registers when the panel starts, and again when the panel is restarted.
+func TestTrayHeadlessUntilPanel(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, false)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	proc := startChecked(t, d.env, "tray")
+
+	waitTray := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			st := d.status(t)
+			if st.Daemon.Tray == want && st.Daemon.Running {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status daemon = %+v, want tray %q\n%s", st.Daemon, want, proc)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitTray(tray.TrayHeadless)
+	if st := d.status(t); st.State != auth.StateOK {
+		t.Errorf("headless engine state %s, want ok (it should work without a tray)", st.State)
+	}
+	if !strings.Contains(proc.Stderr(), "no tray host") || !strings.Contains(proc.Stderr(), "gnome-shell-extension-appindicator") {
+		t.Errorf("the log does not say why there is no icon and what to install:\n%s", proc.Stderr())
+	}
+
+	start := time.Now()
+	panel := d.env.StartPanel(t)
+	d.env.WaitForTrayItem(t, proc.Pid(), 10*time.Second, proc)
+	t.Logf("icon registered %v after the panel was started", time.Since(start).Round(time.Millisecond))
+	waitTray(tray.TrayRegistered)
+
+	// The panel goes away and comes back (a crash, a restart): headless, then registered again.
+	panel.Stop(5 * time.Second)
+	waitTray(tray.TrayHeadless)
+	start = time.Now()
+	d.env.StartPanel(t)
+	it := d.env.WaitForTrayItem(t, proc.Pid(), 10*time.Second, proc)
+	t.Logf("icon registered again %v after the panel restarted", time.Since(start).Round(time.Millisecond))
+	waitTray(tray.TrayRegistered)
+	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(key), 5*time.Second)
+	checkShown(t, it, m, "OK · "+last4(key), refreshedNow, assets.Ok, key)
+}
+
+// TestTrayWithoutSessionBus: no session bus at all (the address leads nowhere). The engine
+// runs headless, status says so, and SIGTERM still stops it cleanly.
+func TestTrayWithoutSessionBus(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	api := testenv.NewFakeAPI(t)
+	env.UseFakeAPI(api)
+	key := newKey(t)
+	api.SetAccepted(key)
+	env.Set("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.RuntimeDir, "no-bus-here"))
+	if r := env.RunInput(t, key, "--store", "file", "update-key"); r.ExitCode != 0 {
+		t.Fatalf("update-key --store file: exit %d\n%s", r.ExitCode, r.Stderr)
+	}
+	proc := startChecked(t, env, "--store", "file")
+	var st auth.Status
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := env.Run(t, "--store", "file", "status", "--json")
+		st = auth.Status{}
+		_ = json.Unmarshal([]byte(r.Stdout), &st)
+		if st.Daemon.Tray == tray.TrayHeadless {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status daemon = %+v, want tray %q\n%s", st.Daemon, tray.TrayHeadless, proc)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st.State != auth.StateOK || !st.Daemon.Running {
+		t.Errorf("headless without a bus: state %s, daemon %+v; want ok and running", st.State, st.Daemon)
+	}
+	if !strings.Contains(proc.Stderr(), "no D-Bus session bus") {
+		t.Errorf("the log does not say there is no session bus:\n%s", proc.Stderr())
+	}
+	if err := proc.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code, err := proc.Wait(10 * time.Second); err != nil || !exitedCleanly(proc, code) {
+		t.Fatalf("after SIGTERM: exit %d, %v\n%s", code, err, proc)
+	}
+	if _, err := os.Stat(st.Daemon.Socket); !os.IsNotExist(err) {
+		t.Errorf("the control socket %s is still there after SIGTERM (%v)", st.Daemon.Socket, err)
+	}
+	if strings.Contains(proc.Stderr(), "panic") {
+		t.Errorf("the process panicked:\n%s", proc.Stderr())
+	}
+}
+
+// TestTrayScreenshots opens the menu by clicking the icon in the panel, in the ok and rejected
+// states, and saves the tray and the open menu. It checks that the panel draws the icon by
+// state and that the click opens the menu. scripts/screenshots.sh sets
+// CLAUDE_KEYTRAY_SCREENSHOTS to keep the pictures.
+func TestTrayScreenshots(t *testing.T) {
+	t.Parallel()
+	dir := os.Getenv("CLAUDE_KEYTRAY_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	testStart := time.Now()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	_, it := d.startTray(t)
+	d.env.SetBackground(t, color.RGBA{0x3a, 0x4a, 0x5c, 0xff})
+	sw, sh := d.env.ScreenSize(t)
+	// The plugin sits at the right end of the bottom panel; ours is its only icon.
+	iconBox := image.Rect(sw-testenv.PanelHeight, sh-testenv.PanelHeight, sw, sh)
+
+	shoot := func(state, statusLine string) image.Image {
+		t.Helper()
+		waitMenu(t, it, "Claude key: "+statusLine, 10*time.Second)
+		// A "key rejected" notification would sit in the picture and in the changed area.
+		testenv.Require(t, "dunstctl")
+		d.env.Exec(t, "", "dunstctl", "close-all")
+		// Off the icon, or its tooltip would be in the picture.
+		d.env.MovePointer(t, sw/2, sh/2)
+		t0 := time.Now()
+		closed := d.stableScreen(t)
+		t.Logf("%s: screen stable after %v", state, time.Since(t0).Round(time.Millisecond))
+		savePNG(t, filepath.Join(dir, "tray-"+state+".png"), crop(closed, image.Rect(sw-240, sh-testenv.PanelHeight-8, sw, sh)))
+		t0 = time.Now()
+		d.env.ClickAt(t, iconBox.Min.X+iconBox.Dx()/2, iconBox.Min.Y+iconBox.Dy()/2)
+		var open image.Image
+		var menu image.Rectangle
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			time.Sleep(300 * time.Millisecond)
+			open = d.env.Screenshot(t)
+			menu = diffBox(closed, open)
+			if menu.Dx() > 150 && menu.Dy() > 100 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("clicking the icon opened no menu (changed area %v)", menu)
+			}
+		}
+		t.Logf("%s: menu open %v after the click", state, time.Since(t0).Round(time.Millisecond))
+		savePNG(t, filepath.Join(dir, "menu-"+state+".png"), crop(open, menu.Union(iconBox).Inset(-12).Intersect(open.Bounds())))
+		d.env.Key(t, "Escape")
+		d.env.MovePointer(t, sw/2, sh/2)
+		deadline = time.Now().Add(5 * time.Second)
+		for {
+			now := d.env.Screenshot(t)
+			if diffBox(closed, now).Dy() <= testenv.PanelHeight {
+				break
+			}
+			if time.Now().After(deadline) {
+				savePNG(t, filepath.Join(dir, "failed-"+state+".png"), now)
+				t.Fatalf("the menu did not close on Escape (changed area %v)", diffBox(closed, now))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return crop(closed, iconBox)
+	}
+
+	okIcon := shoot("ok", "OK · "+last4(key))
+	d.api.SetAccepted()
+	d.env.Run(t, "refresh")
+	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rejected" }, 5*time.Second)
+	badIcon := shoot("rejected", "Rejected · "+last4(key))
+	if diffBox(okIcon, badIcon).Empty() {
+		t.Errorf("the panel draws the same icon for ok and rejected")
+	}
+	t.Logf("screenshots in %s (%v)", dir, time.Since(testStart).Round(time.Millisecond))
+}
+
+// stableScreen takes screenshots until two in a row agree (the panel has redrawn the icon,
+// popups have gone) and returns the last.
+func (d *desktop) stableScreen(t *testing.T) image.Image {
+	t.Helper()
+	prev := d.env.Screenshot(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		time.Sleep(400 * time.Millisecond)
+		cur := d.env.Screenshot(t)
+		if diffBox(prev, cur).Empty() {
+			return cur
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the screen keeps changing (%v)", diffBox(prev, cur))
+		}
+		prev = cur
+	}
+}
+
+// diffBox is the bounding box of the pixels that differ between a and b.
+func diffBox(a, b image.Image) image.Rectangle {
+	var box image.Rectangle
+	r := a.Bounds().Intersect(b.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return box
+}
+
+func crop(img image.Image, r image.Rectangle) image.Image {
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			out.Set(x, y, img.At(r.Min.X+x, r.Min.Y+y))
+		}
+	}
+	return out
+}
+
+func savePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "saved %s (%dx%d)\n", path, img.Bounds().Dx(), img.Bounds().Dy())
+}
