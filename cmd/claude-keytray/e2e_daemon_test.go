@@ -336,7 +336,15 @@ func TestDaemonE2EOneEnginePerUser(t *testing.T) {
 		t.Fatalf("after SIGTERM, status still shows a daemon: %+v", st.Daemon)
 	}
 
-	// Two daemons started together: exactly one wins, the other names it.
+	// Two daemons started together, after one was killed and left its pid behind: exactly one
+	// wins, and the other names the winner, not the dead one.
+	killed := w.startDaemon()
+	if err := killed.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := killed.Wait(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	x, y := w.env.StartBinary(t, "daemon"), w.env.StartBinary(t, "daemon")
 	w.procs = append(w.procs, x, y)
 	loser, winner := x, y
