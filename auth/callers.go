@@ -85,6 +85,8 @@ type callerTracker struct {
 	info      map[callerID]callerInfo
 	records   map[callerID]*callerRecord
 	lastPrune time.Time
+	// inflight is closed when the running forced refresh ends; nil when none runs.
+	inflight chan struct{}
 }
 
 // helperCall is the verdict on one call of the `key` command.
@@ -121,27 +123,56 @@ func (e *Engine) KeyForCaller(ctx context.Context, keyPID int) (Key, error) {
 	fp := e.snapshot().fp
 	e.log.Warn("Claude Code asked for the key again within its helper TTL: a 401 retry", "caller_pid", c.id.PID, "caller", c.info.name, "ttl", c.info.ttl.String(), "forced_refresh", c.force)
 	e.countAuthFailure(c.who(), fp)
-	if !c.force {
-		return e.CurrentKey(ctx)
-	}
 	if e.callers.inFile() {
-		e.inProcessAuthFailure(ctx, c)
+		if c.force {
+			e.inProcessAuthFailure(ctx, c)
+		}
 		return e.CurrentKey(ctx)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		e.authFailureEvent(context.WithoutCancel(ctx), AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true, true)
-	}()
-	t := time.NewTimer(forcedRefreshBudget)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		e.log.Warn("forced refresh still running; answering with the current key", "caller_pid", c.id.PID, "budget", forcedRefreshBudget.String())
-	case <-ctx.Done():
+	// A retry that may not force a refresh still waits for one that is running: it was slow,
+	// and its key is the one to answer.
+	done := e.callers.running()
+	if c.force {
+		done = e.callers.startForced()
+		go func() {
+			defer e.callers.endForced(done)
+			e.authFailureEvent(context.WithoutCancel(ctx), AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true, true)
+		}()
+	}
+	if done != nil {
+		t := time.NewTimer(forcedRefreshBudget)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			e.log.Warn("forced refresh still running; answering with the current key", "caller_pid", c.id.PID, "budget", forcedRefreshBudget.String())
+		case <-ctx.Done():
+		}
 	}
 	return e.CurrentKey(ctx)
+}
+
+func (t *callerTracker) running() chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inflight
+}
+
+func (t *callerTracker) startForced() chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ch := make(chan struct{})
+	t.inflight = ch
+	return ch
+}
+
+func (t *callerTracker) endForced(ch chan struct{}) {
+	t.mu.Lock()
+	if t.inflight == ch {
+		t.inflight = nil
+	}
+	t.mu.Unlock()
+	close(ch)
 }
 
 // inProcessAuthFailure runs the event in a `key` process without a daemon: it waits for the

@@ -114,7 +114,7 @@ func TestHelperTTL(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path, data string) {
+func writeFile(t testing.TB, path, data string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
@@ -128,7 +128,7 @@ func writeFile(t *testing.T, path, data string) {
 // shell), the shell command inner, which runs the helper script. The helper script writes the
 // pid of its last process (it execs sleep, standing in for `claude-keytray key`) and sleeps.
 // It returns that pid and the caller's pid.
-func procChain(t *testing.T, caller, inner string) (keyPID, callerPID int) {
+func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("caller tracking reads /proc")
@@ -369,5 +369,49 @@ func TestKeyForCallerInFile(t *testing.T) {
 	got := n2.all()
 	if len(got) != 2 || !strings.Contains(got[1], "Claude rejects key") {
 		t.Fatalf("notifications %q, want the rotation and one rejection", got)
+	}
+}
+
+// The /proc walk on the helper's path: a few small reads.
+func BenchmarkHelperCaller(b *testing.B) {
+	keyPID, _ := procChain(b, "claude", "/bin/sh -c HELPER")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := helperCaller(keyPID); !ok {
+			b.Fatal("not found")
+		}
+	}
+}
+
+// A forced refresh slower than the answer's budget finishes in the background, and Claude Code's
+// next retry waits for it and gets its key.
+func TestKeyForCallerSlowRefresh(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	slow := forcedRefreshBudget + 500*time.Millisecond
+	var calls atomic.Int32
+	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) {
+		calls.Add(1)
+		time.Sleep(slow)
+		return key(2), nil
+	}})
+	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
+	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	k, err := e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(1) || time.Since(start) > forcedRefreshBudget+300*time.Millisecond {
+		t.Fatalf("first retry: %v, key %s after %v; want the current key after the budget", err, k.Fingerprint(), time.Since(start))
+	}
+	k, err = e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(2) {
+		t.Fatalf("second retry: %v, key %s; want the refreshed key", err, k.Fingerprint())
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 2 || calls.Load() != 1 || len(n.all()) != 1 {
+		t.Fatalf("count %d, source reads %d, notifications %q", st.AuthFailures.Count, calls.Load(), n.all())
 	}
 }

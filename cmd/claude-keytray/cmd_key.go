@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"os"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 
 	"github.com/spf13/cobra"
 )
 
 func newKeyCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var deliver bool
+	cmd := &cobra.Command{
 		Use:   "key",
 		Short: "Print the active key on stdout (the apiKeyHelper entry point)",
 		Long: `Prints the active key and nothing else on stdout; Claude Code runs this through the helper
@@ -18,6 +23,9 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 (one line on stderr says what to do).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if deliver {
+				return deliverNotification(os.Stdin)
+			}
 			a, err := newApp(g)
 			if err != nil {
 				return err
@@ -29,7 +37,21 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			}
 			log, closer := a.fileLogger()
 			defer closer.Close()
-			k, err := a.engine(log).CurrentKey(ctx)
+			var k auth.Key
+			if _, running := control.ReadPID(a.paths.Socket); !running {
+				// No daemon: this run watches for Claude Code's 401 retries itself, with a state
+				// file shared by the helper's runs, and notifies from a background process.
+				e := a.notifyingEngine(log, detachedNotifier{exe: exe()})
+				e.TrackCallersInFile(callersFile(a.paths))
+				k, err = e.KeyForCaller(ctx, os.Getpid())
+				defer func() {
+					wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					defer cancel()
+					e.WaitNotifications(wctx)
+				}()
+			} else {
+				k, err = a.engine(log).CurrentKey(ctx)
+			}
 			if err != nil {
 				return withCode(err)
 			}
@@ -37,4 +59,7 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&deliver, "deliver-notification", false, "show the notification given as JSON on stdin (used by key itself)")
+	cmd.Flags().MarkHidden("deliver-notification")
+	return cmd
 }
