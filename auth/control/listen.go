@@ -119,7 +119,8 @@ func acquire(dir string) (*Lock, error) {
 // it yet, so it is given a moment.
 func waitForPID(path string) int {
 	for i := 0; i < 20; i++ {
-		if pid := readPIDFile(path); pid > 0 {
+		// A dead daemon's pid can still be in the file for a moment after a rival took the lock.
+		if pid := readPIDFile(path); pid > 0 && processAlive(pid) {
 			return pid
 		}
 		time.Sleep(10 * time.Millisecond)
