@@ -1,0 +1,304 @@
+package auth
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// These tests run real process chains and read them back through /proc.
+
+// procChain starts, under a program called caller (a copy of /bin/sh, so it is not taken for a
+// shell), the shell command inner, which runs the helper script. The helper script writes the
+// pid of its last process (it execs sleep, standing in for `claude-keytray key`) and sleeps.
+// It returns that pid and the caller's pid.
+func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
+	t.Helper()
+	dir := t.TempDir()
+	sh, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Skipf("no /bin/sh to copy: %v", err)
+	}
+	callerExe := filepath.Join(dir, caller)
+	if err := os.WriteFile(callerExe, sh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dir, "pid")
+	helper := filepath.Join(dir, HelperFileName)
+	writeFile(t, helper, "#!/bin/sh\necho $$ > "+pidFile+".tmp && mv "+pidFile+".tmp "+pidFile+"\nexec sleep 30\n")
+	if err := os.Chmod(helper, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(callerExe, "-c", strings.ReplaceAll(inner, "HELPER", helper)+"; true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				if p, err := os.FindProcess(pid); err == nil {
+					p.Kill()
+				}
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Wait for the exec, so the pid's parent chain is the final one.
+			for time.Now().Before(deadline) {
+				if exe := procExe(pid); filepath.Base(exe) == "sleep" {
+					return pid, cmd.Process.Pid
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the helper script did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestHelperCallerWalk(t *testing.T) {
+	// claude → sh -c HELPER → (script execs) key: the chain Claude Code makes.
+	keyPID, callerPID := procChain(t, "claude", "/bin/sh -c HELPER")
+	id, ok := helperCaller(keyPID)
+	if !ok || id.PID != callerPID {
+		t.Fatalf("helperCaller = %+v %v, want pid %d", id, ok, callerPID)
+	}
+	if start, ok := procStart(callerPID); !ok || start != id.Start || !processIs(id) {
+		t.Fatalf("start time %d (%v), id %+v", start, ok, id)
+	}
+	info := inspectCaller(id.PID, Paths{})
+	if !info.claude || info.ttl != DefaultHelperTTL {
+		t.Fatalf("inspectCaller = %+v", info)
+	}
+	if processIs(callerID{PID: id.PID, Start: id.Start + 1}) {
+		t.Fatal("a different start time must name another process")
+	}
+
+	// The same helper run from a loop in a shell under Claude Code (its Bash tool): not the
+	// helper's own caller.
+	keyPID, _ = procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
+	if id, ok := helperCaller(keyPID); ok {
+		t.Fatalf("a loop's helper call was attributed to %+v", id)
+	}
+
+	// Another program running the helper: found, but not Claude Code.
+	keyPID, callerPID = procChain(t, "bench", "/bin/sh -c HELPER")
+	id, ok = helperCaller(keyPID)
+	if !ok || id.PID != callerPID || inspectCaller(id.PID, Paths{}).claude {
+		t.Fatalf("bench: %+v %v", id, ok)
+	}
+}
+
+func TestKeyForCallerDetectsRetry(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	var cur atomic.Value
+	cur.Store(key(1))
+	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) { return cur.Load().(string), nil }})
+	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
+
+	// A new Claude Code process: not a 401.
+	k, err := e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(1) {
+		t.Fatalf("first call: %v %s", err, k.Fingerprint())
+	}
+	if st := e.Status(); st.AuthFailures.Count != 0 {
+		t.Fatalf("first call counted: %d", st.AuthFailures.Count)
+	}
+	// The source rotated and the old key was revoked; Claude Code got a 401 and asks again.
+	cur.Store(key(2))
+	k, err = e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(2) {
+		t.Fatalf("retry: %v, got %s, want the rotated %s", err, k.Fingerprint(), Fingerprint(key(2)))
+	}
+	e.WaitNotifications(ctx)
+	st := e.Status()
+	if st.AuthFailures.Count != 1 || st.State != StateOK {
+		t.Fatalf("after the retry: count %d state %s", st.AuthFailures.Count, st.State)
+	}
+	got := n.all()
+	want := "Claude key rotated: 401 from Claude Code (pid " + strconv.Itoa(claudePID) + "): key rotated to " + Fingerprint(key(2))
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Fatalf("notifications %q, want one starting %q", got, want)
+	}
+	// Another early call within 10 s: counted, no second forced refresh or notification.
+	calls := chk.calls.Load()
+	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
+		t.Fatal(err)
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 2 || chk.calls.Load() != calls || len(n.all()) != 1 {
+		t.Fatalf("rate limit: count %d, checks %d→%d, notifications %q", st.AuthFailures.Count, calls, chk.calls.Load(), n.all())
+	}
+}
+
+func TestKeyForCallerIgnoresOthers(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(1))
+	e, n := newTestEngine(t, store, chk, nil)
+	benchPID, _ := procChain(t, "bench", "/bin/sh -c HELPER")
+	loopPID, _ := procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
+	for i := 0; i < 20; i++ {
+		for _, pid := range []int{benchPID, loopPID, os.Getpid(), 0} {
+			if k, err := e.KeyForCaller(ctx, pid); err != nil || k.Secret() != key(1) {
+				t.Fatalf("call %d from %d: %v", i, pid, err)
+			}
+		}
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 0 || len(n.all()) != 0 || chk.calls.Load() != 0 {
+		t.Fatalf("count %d, notifications %q, checks %d", st.AuthFailures.Count, n.all(), chk.calls.Load())
+	}
+}
+
+func TestKeyForCallerRejectedOnce(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{} // accepts nothing
+	e, n := newTestEngine(t, store, chk, nil)
+	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
+	base := time.Now()
+	for i := 0; i < 6; i++ {
+		// Claude Code's retries over about a minute: several forced refreshes.
+		c, ok := e.callers.observe(keyPID, e.opts.Paths, base.Add(time.Duration(i)*11*time.Second))
+		if !ok {
+			t.Fatal("caller not recognised")
+		}
+		if i > 0 && c.force {
+			e.authFailureEvent(ctx, AuthFailureOrigin(c.who(), "x"), false, true)
+		}
+	}
+	e.WaitNotifications(ctx)
+	got := n.all()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: Claude rejects key "+Fingerprint(key(1))+" — choose Update key…") {
+		t.Fatalf("notifications %q, want one rejection", got)
+	}
+	if st := e.Status(); st.State != StateInvalid || st.AuthFailures.Count != 5 {
+		t.Fatalf("state %s count %d", st.State, st.AuthFailures.Count)
+	}
+}
+
+func TestKeyForCallerInFile(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	var cur atomic.Value
+	cur.Store(key(1))
+	src := funcSource{func() (string, error) { return cur.Load().(string), nil }}
+	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
+
+	// Each `key` run without a daemon is a fresh engine sharing the state file.
+	e, _ := newTestEngine(t, store, chk, src)
+	file := filepath.Join(e.opts.Paths.StateDir, "callers.json")
+	e.TrackCallersInFile(file)
+	if k, err := e.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(1) {
+		t.Fatalf("first run: %v", err)
+	}
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+	cur.Store(key(2))
+	e2 := New(e.Options())
+	n2 := e.opts.Notifier.(*recNotifier)
+	e2.TrackCallersInFile(file)
+	if k, err := e2.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(2) {
+		t.Fatalf("second run: %v, got %s", err, k.Fingerprint())
+	}
+	e2.WaitNotifications(ctx)
+	if got := n2.all(); len(got) != 1 || !strings.Contains(got[0], "key rotated to "+Fingerprint(key(2))) {
+		t.Fatalf("notifications %q", got)
+	}
+	b, _ := os.ReadFile(file)
+	if strings.Contains(string(b), key(1)) || strings.Contains(string(b), key(2)) || !strings.Contains(string(b), `"pid":`+strconv.Itoa(claudePID)) {
+		t.Fatalf("state file holds %s", b)
+	}
+
+	// Revoked everywhere: the first rejection notifies, the next runs do not.
+	chk.accept()
+	for i := 0; i < 3; i++ {
+		e3 := New(e.Options())
+		e3.TrackCallersInFile(file)
+		// Past the per-caller rate limit, as Claude Code's backoff gets there.
+		withCallerFile(file, func(f *callerFile) bool {
+			for _, r := range f.Callers {
+				r.Forced = r.Forced.Add(-time.Minute)
+				r.Last = time.Now().Add(-time.Second)
+			}
+			return true
+		})
+		if _, err := e3.KeyForCaller(ctx, keyPID); err != nil {
+			t.Fatal(err)
+		}
+		e3.WaitNotifications(ctx)
+	}
+	got := n2.all()
+	if len(got) != 2 || !strings.Contains(got[1], "Claude rejects key") {
+		t.Fatalf("notifications %q, want the rotation and one rejection", got)
+	}
+}
+
+// The /proc walk on the helper's path: a few small reads.
+func BenchmarkHelperCaller(b *testing.B) {
+	keyPID, _ := procChain(b, "claude", "/bin/sh -c HELPER")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := helperCaller(keyPID); !ok {
+			b.Fatal("not found")
+		}
+	}
+}
+
+// A forced refresh slower than the answer's budget finishes in the background, and Claude Code's
+// next retry waits for it and gets its key.
+func TestKeyForCallerSlowRefresh(t *testing.T) {
+	ctx := context.Background()
+	store := &memStore{secret: key(1)}
+	chk := &fakeChecker{}
+	chk.accept(key(2))
+	slow := forcedRefreshBudget + 500*time.Millisecond
+	var calls atomic.Int32
+	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) {
+		calls.Add(1)
+		time.Sleep(slow)
+		return key(2), nil
+	}})
+	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
+	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	k, err := e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(1) || time.Since(start) > forcedRefreshBudget+300*time.Millisecond {
+		t.Fatalf("first retry: %v, key %s after %v; want the current key after the budget", err, k.Fingerprint(), time.Since(start))
+	}
+	k, err = e.KeyForCaller(ctx, keyPID)
+	if err != nil || k.Secret() != key(2) {
+		t.Fatalf("second retry: %v, key %s; want the refreshed key", err, k.Fingerprint())
+	}
+	e.WaitNotifications(ctx)
+	if st := e.Status(); st.AuthFailures.Count != 2 || calls.Load() != 1 || len(n.all()) != 1 {
+		t.Fatalf("count %d, source reads %d, notifications %q", st.AuthFailures.Count, calls.Load(), n.all())
+	}
+}
