@@ -69,6 +69,8 @@ type Engine struct {
 	failures   AuthFailures
 	daemon     DaemonStatus
 	lastCheck  time.Time
+	// now reads the wall clock for the times status shows (nil: time.Now); tests move it.
+	now func() time.Time
 	// checkDue forces the next refresh to check the key (after an auth failure).
 	checkDue bool
 	// imported is set once CLAUDE_API_KEY has been considered, so it is imported at most once.
@@ -103,6 +105,14 @@ func New(opts Options) *Engine {
 	e.notes.notifier = opts.Notifier
 	e.notes.log = opts.Logger
 	return e
+}
+
+// wallNow is the wall-clock time for stamps that are shown or saved, never for waiting.
+func (e *Engine) wallNow() time.Time {
+	if e.now != nil {
+		return e.now()
+	}
+	return time.Now()
 }
 
 // Options returns the options the engine was made with.
@@ -270,7 +280,8 @@ func (e *Engine) store(ctx context.Context, k Key, v Validation, source string) 
 	e.mu.Lock()
 	e.key, e.source, e.updatedAt, e.validation, e.storeErr = k, source, &now, v, ""
 	if v.CheckedAt != nil {
-		e.lastCheck = *v.CheckedAt
+		// The monotonic now rather than the checker's wall-clock stamp: see checkOverdue.
+		e.lastCheck = time.Now()
 	}
 	e.mu.Unlock()
 	e.saveState()

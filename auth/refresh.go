@@ -64,19 +64,21 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 
 	e.mu.Lock()
 	k := e.key
-	due := changed || req.checks() || e.checkDue || time.Since(e.lastCheck) >= e.opts.Config.CheckInterval()
+	due := changed || req.checks() || e.checkDue || checkOverdue(e.lastCheck, e.opts.Config.CheckInterval())
 	e.mu.Unlock()
 	if !k.IsZero() && due {
 		e.checkKey(ctx, k, req)
 	}
 
-	now := time.Now().UTC()
+	now := e.wallNow().UTC()
 	e.mu.Lock()
 	e.refresh.Count++
 	e.refresh.Last = &now
 	wait := e.opts.Config.RefreshInterval()
+	// A source's error may quote what it printed: every key the engine knows is masked in it.
+	errText := e.opts.Redactor.Redact(errString(readErr))
 	if readErr != nil {
-		e.refresh.LastError = readErr.Error()
+		e.refresh.LastError = errText
 		if e.backoff == 0 {
 			e.backoff = 5 * time.Second
 		} else {
@@ -99,8 +101,8 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 	case errors.Is(readErr, errSourceRejected):
 		// Already announced as a rejected source key.
 	case readErr != nil:
-		e.notes.once("refresh_failed", "Claude key refresh failed", readErr.Error())
-		e.emit(EventRefreshFailed, k.Fingerprint(), readErr.Error())
+		e.notes.once("refresh_failed", "Claude key refresh failed", errText)
+		e.emit(EventRefreshFailed, k.Fingerprint(), errText)
 	case e.notes.clear("refresh_failed"):
 		e.notes.send("Claude key refresh works again", "The key "+k.Fingerprint()+" was read from its source.")
 		e.emit(EventRecovered, k.Fingerprint(), "refresh works again")
@@ -169,7 +171,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 	now := time.Now().UTC()
 	e.mu.Lock()
 	e.key, e.source, e.updatedAt, e.validation = k, e.opts.Store.Kind(), &now, v
-	e.lastCheck = now
+	e.lastCheck = time.Now()
 	e.mu.Unlock()
 	e.saveState()
 	e.announceRotation(k, "changed in "+e.opts.Store.Where())
@@ -189,8 +191,12 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	e.opts.Redactor.Add(k.Secret())
 	e.mu.Lock()
 	same := e.key.Secret() == k.Secret()
+	storeDown := e.storeErr != ""
 	e.mu.Unlock()
 	if same {
+		if storeDown {
+			return false, e.syncStore(ctx, k)
+		}
 		return false, nil
 	}
 	v := e.opts.Checker.Check(ctx, k)
@@ -213,6 +219,34 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	e.announceRotation(k, "from the source command")
 	e.afterCheck(k, v)
 	return true, nil
+}
+
+// syncStore runs while the store is known to be failing: it checks whether it is back and then
+// makes sure it holds k, the key the source gives and the engine serves. A key rotated while the
+// keychain was away is saved as soon as it returns, so a restart (or a helper call without the
+// daemon) never falls back to the key it replaced.
+func (e *Engine) syncStore(ctx context.Context, k Key) error {
+	back, err := e.opts.Store.Get(ctx)
+	if err != nil && !errors.Is(err, ErrNoKey) {
+		e.mu.Lock()
+		e.storeErr = err.Error()
+		e.mu.Unlock()
+		return fmt.Errorf("the key from the source is served but not saved: %w", err)
+	}
+	if back != k.Secret() {
+		if err := e.opts.Store.Set(ctx, k.Secret()); err != nil {
+			err = fmt.Errorf("the key from the source is served but not saved in %s: %w", e.opts.Store.Where(), err)
+			e.mu.Lock()
+			e.storeErr = err.Error()
+			e.mu.Unlock()
+			return err
+		}
+		e.log.Info("key saved now that the store is back", "fingerprint", k.Fingerprint(), "where", e.opts.Store.Where())
+	}
+	e.mu.Lock()
+	e.storeErr = ""
+	e.mu.Unlock()
+	return nil
 }
 
 func (e *Engine) announceRotation(k Key, how string) {
@@ -254,7 +288,8 @@ func (e *Engine) checkKey(ctx context.Context, k Key, req RefreshRequest) {
 	}
 	e.checkDue = false
 	if v.CheckedAt != nil {
-		e.lastCheck = *v.CheckedAt
+		// The monotonic now rather than the checker's wall-clock stamp: see checkOverdue.
+		e.lastCheck = time.Now()
 	}
 	if v.Result == ResultUnknown && (e.validation.Result == ResultValid || e.validation.Result == ResultInvalid) {
 		e.mu.Unlock()
@@ -327,14 +362,26 @@ func (e *Engine) sourceConfigured() (bool, string) {
 	return true, e.opts.Source.Name()
 }
 
-// NextRefresh is how long the loop waits before the next timer refresh.
+// nextWait is how long the loop waits before the next timer refresh: the wait the last refresh
+// planned, Next - Last, both stamped at the same instant. Not time.Until(Next): Next is wall-clock
+// time, and a clock set back a day between the refresh and this call would stall the loop for a
+// day, one set forward would make it refresh without pause. The timer itself is monotonic.
 func (e *Engine) nextWait() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.refresh.Next == nil {
+	if e.refresh.Next == nil || e.refresh.Last == nil {
 		return 0
 	}
-	return time.Until(*e.refresh.Next)
+	return e.refresh.Next.Sub(*e.refresh.Last)
+}
+
+// checkOverdue reports whether an unchanged key is due for its periodic API check. last carries
+// a monotonic reading when the check ran in this process, so no wall-clock jump moves it; a time
+// read back from state.json has none, and one in the future (the clock went back since) counts
+// as overdue instead of putting the check off by the size of the jump.
+func checkOverdue(last time.Time, every time.Duration) bool {
+	since := time.Since(last)
+	return since < 0 || since >= every
 }
 
 // Run refreshes at once and then on the timer until ctx ends. Nothing else wakes it: no polling.
