@@ -29,6 +29,12 @@ func Enable(o Options) ([]auth.Change, error) {
 		return nil, err
 	}
 	pl := newPlan(o.DryRun)
+	// launchd drops the app's output when the log's folder is missing.
+	if !o.DryRun {
+		if err := os.MkdirAll(o.Paths.StateDir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the state folder %s: %w", o.Paths.StateDir, err)
+		}
+	}
 	if _, err := pl.writeFile(LaunchAgentPath(o.Paths), LaunchAgentPlist(o.Mode, o.Exe, launchdLog(o.Paths)), 0o644,
 		"LaunchAgent: launchd starts "+o.Mode.describe()+" at login"); err != nil {
 		return pl.changes, err

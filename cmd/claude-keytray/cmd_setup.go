@@ -299,8 +299,8 @@ func (s *setup) install(self string) error {
 
 // start turns on login autostart (if wanted) and makes sure the app runs now.
 func (s *setup) start(autostart bool) error {
-	o, why := autostartOptions(s.a, false)
-	if autostart && s.ask.confirm(fmt.Sprintf("Start claude-keytray at login (%s mode, %s)?", o.Mode, why), true) {
+	o, _ := autostartOptions(s.a, false)
+	if autostart && s.ask.confirm(fmt.Sprintf("Start claude-keytray at login (%s mode)?", o.Mode), true) {
 		res, err := enableAutostart(s.a, false)
 		if err != nil {
 			return err
@@ -339,6 +339,13 @@ func (s *setup) start(autostart bool) error {
 	return nil
 }
 
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 func (s *setup) sayRunning(pid int, already bool) {
 	if already {
 		s.say("Running:", "already, pid %d", pid)
@@ -368,7 +375,7 @@ func (s *setup) doctor(ctx context.Context) error {
 	if warn == 0 && fail == 0 {
 		s.say("Doctor:", "all %d checks pass", pass)
 	} else {
-		s.say("Doctor:", "%d checks pass, %d warnings, %d failures", pass, warn, fail)
+		s.say("Doctor:", "%s passed, %s, %s", plural(pass, "check"), plural(warn, "warning"), plural(fail, "failure"))
 	}
 	for _, c := range rep.Checks {
 		if c.Status == auth.CheckPass {
