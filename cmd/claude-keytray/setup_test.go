@@ -3,12 +3,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -309,4 +313,86 @@ func TestSetupYesWithoutAnyKey(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(env.ClaudeDir(), "settings.json")); !os.IsNotExist(err) {
 		t.Fatal("setup without a key still wired Claude Code")
 	}
+}
+
+// TestSetupInteractive answers setup's questions at a real terminal (a pty from script(1)):
+// the key goes in at the hidden prompt, and "no" to login autostart is respected while the
+// app is still started.
+func TestSetupInteractive(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "script")
+	k := newKey(t)
+	env, _ := keychainEnv(t, k)
+	stopDaemonAtCleanup(t, env)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" setup", "/dev/null")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Type each answer only once its question is on screen, as a person would.
+	waitFor := func(s string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("setup never showed %q:\n%s", s, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("input is hidden): ")
+	io.WriteString(stdin, k+"\r")
+	waitFor("Start claude-keytray at login (daemon mode)? [Y/n] ")
+	io.WriteString(stdin, "n\r")
+	err = cmd.Wait()
+	stdin.Close()
+	text := strings.ReplaceAll(out.String(), "\r", "")
+	t.Logf("setup at a terminal:\n%s", text)
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	if strings.Contains(text, k) {
+		t.Fatal("the terminal echoed the key")
+	}
+	for _, want := range []string{"stored " + auth.Fingerprint(k), "the API accepts it", "not started at login", "started in the background", "all 9 checks pass"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("setup output lacks %q", want)
+		}
+	}
+	if got, ok := env.SecretToolLookup(t); !ok || got != k {
+		t.Fatal("the key typed at the prompt is not in the keychain")
+	}
+	if _, err := os.Stat(filepath.Join(env.Get("XDG_CONFIG_HOME"), "systemd")); !os.IsNotExist(err) {
+		t.Fatal("answering no still registered login autostart")
+	}
+	if st := statusOf(t, env); !st.Daemon.Running {
+		t.Fatal("the app is not running after setup")
+	}
+	wantExit(t, env.Run(t, "uninstall"), 0, "uninstall")
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine exec starts and the test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
