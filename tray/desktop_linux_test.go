@@ -17,6 +17,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -188,14 +189,14 @@ func menuText(m []testenv.MenuEntry) []string {
 // refreshedNow is the refresh line right after a refresh with the default 240 s interval.
 const refreshedNow = "Refreshed just now · next in 4 min"
 
-// wantMenu is the whole menu for a status line and a refresh line, in order.
-func wantMenu(statusLine, refreshLine string) []string {
+// wantMenu is the whole menu for a status line, a refresh line and the key item, in order.
+func wantMenu(statusLine, refreshLine, updateKey string) []string {
 	return []string{
 		"Claude key: " + statusLine + " (disabled)",
 		refreshLine + " (disabled)",
 		"---",
 		tray.LabelRefreshNow,
-		tray.LabelUpdateKey,
+		updateKey,
 		"[ ] " + tray.LabelStartAtLogin,
 		tray.LabelOpenLog,
 		"---",
@@ -256,7 +257,13 @@ func iconState(t *testing.T, got image.Image) assets.State {
 // shows more of a key than its last four characters.
 func checkShown(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, statusLine, refreshLine string, icon assets.State, keys ...string) {
 	t.Helper()
-	if got, want := menuText(m), wantMenu(statusLine, refreshLine); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	checkShownWith(t, it, m, tray.LabelUpdateKey, statusLine, refreshLine, icon, keys...)
+}
+
+// checkShownWith is checkShown with the key item's label given.
+func checkShownWith(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, updateKey, statusLine, refreshLine string, icon assets.State, keys ...string) {
+	t.Helper()
+	if got, want := menuText(m), wantMenu(statusLine, refreshLine, updateKey); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("menu:\n  got  %q\n  want %q", got, want)
 	}
 	tip := it.Tooltip(t)
@@ -429,6 +436,74 @@ func TestTrayUpdateKeyDialog(t *testing.T) {
 	if !bytes.Contains(log, []byte("key update cancelled in the tray")) || !bytes.Contains(log, []byte("key from the tray refused")) {
 		t.Errorf("the log does not record the cancel and the refusals:\n%s", log)
 	}
+}
+
+// TestTrayPasteFromClipboard: with no dialog program (no zenity, no kdialog) the item reads
+// "Paste key from clipboard" and takes the key from the clipboard; a refusal is a notification.
+func TestTrayPasteFromClipboard(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "xclip")
+	d := newDesktop(t, true)
+	keyA, keyB, keyC := newKey(t), newKey(t), newKey(t)
+	d.api.SetAccepted(keyA, keyB)
+	d.env.SecretToolStore(t, keyA)
+
+	// The tray's PATH holds xclip and nothing else: no dialog program to find.
+	bin := filepath.Join(d.env.Dir, "bin")
+	xclip, _ := exec.LookPath("xclip")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(xclip, filepath.Join(bin, "xclip")); err != nil {
+		t.Fatal(err)
+	}
+	d.env.Set("PATH", bin)
+	_, it := d.startTray(t)
+	d.env.Set("PATH", "")
+	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
+	if len(m) < 5 || m[4].Label != tray.LabelPasteKey {
+		t.Fatalf("without a dialog program the menu is %q, want %q as its fifth entry", menuText(m), tray.LabelPasteKey)
+	}
+
+	// copyKey puts a key on the clipboard as a user's copy would: xclip owns the selection in
+	// the foreground until one paste has been served.
+	copyKey := func(key string) {
+		t.Helper()
+		f := filepath.Join(d.env.Dir, "clip")
+		if err := os.WriteFile(f, []byte(key), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		p := d.env.Start(t, "xclip", "-selection", "clipboard", "-loops", "1", "-quiet", f)
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(p.Stdout()+p.Stderr(), "Waiting for") {
+			if time.Now().After(deadline) || p.Exited() {
+				t.Fatalf("xclip did not take the clipboard:\n%s", p)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Cleanup(func() { os.Remove(f) })
+	}
+
+	copyKey(keyB)
+	it.Click(t, tray.LabelPasteKey)
+	waitMenu(t, it, "Claude key: OK · "+last4(keyB), 5*time.Second)
+	if got, _ := d.env.SecretToolLookup(t); got != keyB {
+		t.Fatalf("the keychain holds %s, want the pasted %s", auth.Fingerprint(got), auth.Fingerprint(keyB))
+	}
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.Summary == "Claude key updated" && strings.Contains(n.Body, auth.Fingerprint(keyB))
+	}, 5*time.Second)
+
+	copyKey(keyC)
+	it.Click(t, tray.LabelPasteKey)
+	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key not changed" }, 5*time.Second)
+	if !strings.Contains(n.Body, "rejected key "+auth.Fingerprint(keyC)) || strings.Contains(n.Body, keyC) {
+		t.Errorf("the refusal says %q", n.Body)
+	}
+	if got, _ := d.env.SecretToolLookup(t); got != keyB {
+		t.Fatalf("after a rejected paste the keychain holds %s, want %s", auth.Fingerprint(got), auth.Fingerprint(keyB))
+	}
+	checkShownWith(t, it, it.Menu(t), tray.LabelPasteKey, "OK · "+last4(keyB), refreshedNow, assets.Ok, keyA, keyB, keyC)
 }
 
 // TestTrayQuit: Quit stops the engine, removes the socket and the icon, and ends the process.

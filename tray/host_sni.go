@@ -10,6 +10,9 @@ package tray
 //     connection; without a StatusNotifierWatcher it logs "failed to register" and the icon
 //     stays unseen. So Run is only started once our own watch has seen a watcher, and it runs
 //     under a recover.
+//   - It copies the icon and tooltip into its exported properties once during startup; a
+//     SetIcon or SetTooltip that lands between that copy and the export is lost. So both are
+//     sent again once the watcher lists the item.
 //   - After its first registration it re-registers when org.kde.StatusNotifierWatcher gets a
 //     new owner, but that loop ends on the first signal with fewer than three arguments that
 //     reaches the shared session connection (a notification's NotificationClosed is one). So
@@ -156,6 +159,7 @@ func (h *sniHost) changed(conn *dbus.Conn, up bool) {
 	h.start()
 	if h.confirm(conn) {
 		h.log.Info("tray icon registered with the StatusNotifierWatcher")
+		h.m.reassert()
 		h.m.setTray(TrayRegistered)
 		return
 	}

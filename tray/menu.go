@@ -176,6 +176,19 @@ func (m *Menu) apply(v View) {
 	m.shown = &v
 }
 
+// reassert sends the icon and tooltip again. systray copies them into its D-Bus properties once
+// while it starts up, and a change made in that window is lost; once the host lists the item,
+// that window has passed.
+func (m *Menu) reassert() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.items == nil || m.shown == nil {
+		return
+	}
+	systray.SetIcon(assets.TrayIcon(m.shown.Icon))
+	systray.SetTooltip(m.shown.Tooltip)
+}
+
 // build creates the items in menu order and draws the current state into them. systray calls
 // it (as onReady) once the icon exists; it must return quickly, because the host's first
 // GetLayout waits for it.
