@@ -18,9 +18,6 @@ import (
 // and runs the packaged program in an empty HOME.
 func TestDebPackage(t *testing.T) {
 	dpkgDeb := requireTool(t, "dpkg-deb", "dpkg")
-	if testing.Short() {
-		t.Skip("builds the packages; not in -short")
-	}
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
