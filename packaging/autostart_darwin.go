@@ -23,12 +23,21 @@ func launchdLog(p auth.Paths) string { return filepath.Join(p.StateDir, "launchd
 
 // Enable writes the LaunchAgent, which launchd loads at every login. It is not loaded now:
 // Start does that.
-func Enable(o Options) ([]auth.Change, error) {
-	o, err := o.resolve()
+func Enable(o Options) (changes []auth.Change, err error) {
+	o, err = o.resolve()
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseForeign(LaunchAgentPath(o.Paths)); err != nil {
+		return nil, err
+	}
 	pl := newPlan(o.DryRun)
+	// Whatever happens, remember the folders made so far, so Disable can take them away.
+	defer func() {
+		if rerr := pl.saveRecord(o.Paths); err == nil {
+			err = rerr
+		}
+	}()
 	// launchd drops the app's output when the log's folder is missing.
 	if !o.DryRun {
 		if err := os.MkdirAll(o.Paths.StateDir, 0o700); err != nil {
@@ -39,7 +48,7 @@ func Enable(o Options) ([]auth.Change, error) {
 		"LaunchAgent: launchd starts "+o.Mode.describe()+" at login"); err != nil {
 		return pl.changes, err
 	}
-	return pl.changes, pl.saveRecord(o.Paths)
+	return pl.changes, nil
 }
 
 // Disable removes the LaunchAgent. A running app keeps running; Stop ends it.

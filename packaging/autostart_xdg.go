@@ -34,16 +34,30 @@ func otherMode(m Mode) Mode {
 // the daemon unit alone. Units are enabled when systemctl --user answers; without a user
 // manager they are written anyway and take effect once there is one. Whatever the other mode
 // had registered is removed.
-func Enable(o Options) ([]auth.Change, error) {
-	o, err := o.resolve()
+func Enable(o Options) (changes []auth.Change, err error) {
+	o, err = o.resolve()
+	if err != nil {
+		return nil, err
+	}
+	unit, entry := UnitPath(o.Paths, o.Mode), AutostartPath(o.Paths)
+	if o.Mode == ModeTray {
+		err = refuseForeign(unit, entry)
+	} else {
+		err = refuseForeign(unit)
+	}
 	if err != nil {
 		return nil, err
 	}
 	sd := probeSystemdUser()
 	pl := newPlan(o.DryRun)
+	// Whatever happens, remember the folders made so far, so Disable can take them away.
+	defer func() {
+		if rerr := pl.saveRecord(o.Paths); err == nil {
+			err = rerr
+		}
+	}()
 	unitsChanged := false
 
-	unit := UnitPath(o.Paths, o.Mode)
 	detail := "systemd user unit: " + o.Mode.describe() + ", WantedBy=default.target"
 	if o.Mode == ModeTray {
 		detail = "systemd user unit: " + o.Mode.describe() + ", WantedBy=graphical-session.target"
@@ -69,7 +83,6 @@ func Enable(o Options) ([]auth.Change, error) {
 	}
 	unitsChanged = unitsChanged || removed
 
-	entry := AutostartPath(o.Paths)
 	if o.Mode == ModeTray {
 		if _, err := pl.writeFile(entry, AutostartEntry(o.Exe, sd.ok), 0o644, "XDG autostart entry: the desktop runs "+o.Exe+" tray at login"); err != nil {
 			return pl.changes, err
@@ -93,7 +106,7 @@ func Enable(o Options) ([]auth.Change, error) {
 		}
 		pl.add(unit, "enabled", "systemctl --user enable "+UnitName(o.Mode))
 	}
-	return pl.changes, pl.saveRecord(o.Paths)
+	return pl.changes, nil
 }
 
 // Disable undoes Enable for both modes: units are disabled and removed, the autostart entry

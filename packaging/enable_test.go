@@ -202,8 +202,12 @@ func TestEnableRefusesForeignFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := Options{Exe: oddExe, Mode: ModeTray, Paths: w.paths}
+	before := w.tree(t)
 	if _, err := Enable(o); err == nil || !strings.Contains(err.Error(), entry) {
 		t.Fatalf("Enable over a file it did not write: %v", err)
+	}
+	if !maps.Equal(before, w.tree(t)) {
+		t.Fatalf("a refused Enable left files: %v", w.tree(t))
 	}
 	if _, err := Disable(o); err != nil {
 		t.Fatal(err)

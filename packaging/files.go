@@ -84,6 +84,17 @@ func (p *plan) writeFile(path string, data []byte, perm fs.FileMode, detail stri
 	return true, nil
 }
 
+// refuseForeign fails when any of paths holds a file install did not write, before anything
+// is written, so that a refusal leaves no trace.
+func refuseForeign(paths ...string) error {
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && !ours(b) {
+			return fmt.Errorf("%s already exists and was not written by claude-keytray install; move it away (or delete it) and run install again", p)
+		}
+	}
+	return nil
+}
+
 // removeOurs deletes path if install wrote it.
 func (p *plan) removeOurs(path, detail string) (bool, error) {
 	b, err := os.ReadFile(path)
