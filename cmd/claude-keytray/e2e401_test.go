@@ -29,6 +29,9 @@ func new401World(t *testing.T) (w *daemonWorld, source, old string) {
 	t.Helper()
 	testenv.Require(t, "claude")
 	w = newDaemonWorld(t)
+	// A race-enabled binary sleeps a second before exiting unless told not to; Claude Code waits
+	// for the helper to exit, so that second would land between every 401 and its retry.
+	w.env.Set("GORACE", "atexit_sleep_ms=0")
 	w.notes = w.env.StartNotifications(t)
 	old = w.newKey()
 	w.api.SetAccepted(old)
@@ -223,6 +226,24 @@ func TestE2E401HelperLoopNeverCounted(t *testing.T) {
 	if all := w.notes.All(); len(all) != 0 {
 		t.Fatalf("notifications: %v", all)
 	}
+	// The daemon's side of each call: the /proc walk and the answer.
+	var slowest time.Duration
+	calls := 0
+	for _, line := range strings.Split(w.readLog(), "\n") {
+		if !strings.Contains(line, "path="+"/api/auth/key") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, "duration=")
+		d, err := time.ParseDuration(strings.Fields(rest)[0])
+		if err == nil {
+			calls++
+			slowest = max(slowest, d)
+		}
+	}
+	if calls != 20 {
+		t.Fatalf("the log has %d key requests, want 20", calls)
+	}
+	t.Logf("the daemon answered each in at most %v", slowest)
 }
 
 // Without a daemon, `key` runs in-process and tracks Claude Code's calls in a state file: the
@@ -407,5 +428,65 @@ func TestE2ERunWithoutDaemon(t *testing.T) {
 	r = w.run("", "run", "--", "sh", "-c", "echo plain; exit 3")
 	if r.ExitCode != 3 || r.Stdout != "plain\n" {
 		t.Fatalf("plain run: exit %d stdout %q stderr %q", r.ExitCode, r.Stdout, r.Stderr)
+	}
+}
+
+// `run -- claude` when no key works: Claude Code's own retries already told the daemon (one
+// "rejected" notification); run sees "Invalid API key", reports it, and the same rejection is
+// not announced twice. run does not retry a rejected key and exits with claude's code.
+func TestE2ERunClaudeRejectedOneNotification(t *testing.T) {
+	t.Parallel()
+	w, _, _ := new401World(t)
+	w.startDaemon()
+	w.api.SetAccepted()
+	w.env.Set("CLAUDE_CODE_MAX_RETRIES", "1")
+
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.ClaudeTimeout)
+	defer cancel()
+	r := w.env.ExecContext(ctx, t, "", testenv.Binary(t), "run", "--", "claude", "-p", "--output-format", "json", "say hi")
+	if r.ExitCode != 1 || !strings.Contains(r.Stdout, `"api_error_status":401`) {
+		t.Fatalf("run -- claude: exit %d\nstdout %s\nstderr %s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "the API rejects key") || strings.Count(r.Stdout, `"type":"result"`) != 1 {
+		t.Fatalf("run retried a rejected key, or did not say why it stopped:\nstdout %s\nstderr %s", r.Stdout, r.Stderr)
+	}
+	w.wantOnlyNotification("Claude key rejected")
+	if st := w.status(); st.State != auth.StateInvalid || st.AuthFailures.Count < 2 {
+		t.Fatalf("state %s, auth_failures %d (want claude's retry and run's report)", st.State, st.AuthFailures.Count)
+	}
+}
+
+// Signals sent to run reach the command, and run exits with the command's own code.
+func TestE2ERunForwardsSignals(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	env.Set("GORACE", "atexit_sleep_ms=0")
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGUSR1} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		name := map[syscall.Signal]string{syscall.SIGTERM: "TERM", syscall.SIGUSR1: "USR1"}[sig]
+		cmd := env.Command(ctx, testenv.Binary(t), "run", "--", "sh", "-c",
+			`trap 'echo "got `+name+`"; exit 7' `+name+`; echo ready; while :; do sleep 0.05; done`)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		n, _ := out.Read(buf)
+		if string(buf[:n]) != "ready\n" {
+			t.Fatalf("the command printed %q", buf[:n])
+		}
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		rest := make([]byte, 64)
+		m, _ := out.Read(rest)
+		err = cmd.Wait()
+		cancel()
+		if cmd.ProcessState.ExitCode() != 7 || string(rest[:m]) != "got "+name+"\n" {
+			t.Fatalf("after SIG%s: run exited %d (%v), the command printed %q", name, cmd.ProcessState.ExitCode(), err, rest[:m])
+		}
 	}
 }
