@@ -297,7 +297,6 @@ func (m *Menu) updateKey(ctx context.Context) {
 		m.showError(ctx, "Claude key not changed", msg)
 		return
 	}
-	raw = ""
 	m.setStatus(st)
 	body := fmt.Sprintf("Now using key %s.", st.Key.Fingerprint)
 	switch st.Validation.Result {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -399,5 +400,42 @@ func TestOpenPathMissingLog(t *testing.T) {
 	err := openPath(filepath.Join(t.TempDir(), "none.log"))
 	if err == nil || !strings.Contains(err.Error(), "no log yet") {
 		t.Fatalf("openPath on a missing log: %v", err)
+	}
+}
+
+// TestMenuOpenLog runs "Open log" with an xdg-open stand-in on PATH that records what it was
+// asked to open (a real one would start a viewer the test cannot look at).
+func TestMenuOpenLog(t *testing.T) {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		t.Skip("xdg-open is the Linux opener")
+	}
+	_, srv := newGatedAPI(t)
+	n := &recordingNotifier{}
+	m, _ := newTestMenu(t, srv, &scriptedPrompter{dialog: true}, n)
+	dir := t.TempDir()
+	m.opt.LogFile = filepath.Join(dir, "claude-keytray.log")
+	if err := os.WriteFile(m.opt.LogFile, []byte("log\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	record := filepath.Join(dir, "opened")
+	script := "#!/bin/sh\nprintf '%s' \"$1\" > " + record + "\nexit ${XDG_OPEN_EXIT:-0}\n"
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+
+	m.openLog(context.Background())
+	got, err := os.ReadFile(record)
+	if err != nil || string(got) != m.opt.LogFile {
+		t.Fatalf("xdg-open was asked to open %q (%v), want %q", got, err, m.opt.LogFile)
+	}
+	if len(n.all()) != 0 {
+		t.Fatalf("notifications after a successful open: %q", n.all())
+	}
+
+	t.Setenv("XDG_OPEN_EXIT", "3")
+	m.openLog(context.Background())
+	if notes := n.all(); len(notes) != 1 || !strings.HasPrefix(notes[0], "Could not open the log: xdg-open could not open "+m.opt.LogFile) {
+		t.Fatalf("notifications after xdg-open failed: %q", notes)
 	}
 }
