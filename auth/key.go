@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -88,7 +89,7 @@ func (k Key) Fingerprint() string { return Fingerprint(k.secret) }
 func (k Key) String() string               { return k.Fingerprint() }
 func (k Key) GoString() string             { return "auth.Key(" + k.Fingerprint() + ")" }
 func (k Key) LogValue() slog.Value         { return slog.StringValue(k.Fingerprint()) }
-func (k Key) MarshalJSON() ([]byte, error) { return []byte(`"` + k.Fingerprint() + `"`), nil }
+func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.Fingerprint()) }
 
 // Fingerprint shows a known prefix, an ellipsis and the last four characters: enough to tell
 // keys apart, never enough to use one. Short tokens show no characters at all.
@@ -115,5 +116,15 @@ func Redact(s, secret string) string {
 	if secret == "" || len(secret) < 4 {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, Fingerprint(secret))
+	mask := Fingerprint(secret)
+	if len(mask) >= len(secret) || strings.Contains(mask, secret) {
+		// A secret no longer than its fingerprint (a bare prefix, a short token) gets no tail.
+		mask = "…"
+	}
+	// A mask's last characters and the text after it can form a new copy of a repetitive
+	// secret, so replacing repeats until none is left; every pass shortens s.
+	for strings.Contains(s, secret) {
+		s = strings.ReplaceAll(s, secret, mask)
+	}
+	return s
 }

@@ -1,0 +1,282 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// fuzzMarker is planted inside fuzzed keys. It appears in no message the program writes, so
+// finding it in an error, a fingerprint, a status, a log line or a notification means the
+// secret (or enough of it) was echoed.
+const fuzzMarker = "Zq9XvT3kLp0WmB7r"
+
+// FuzzParseKey: ParseKey never panics; what it accepts is the input less one trailing newline and
+// surrounding blanks, printable ASCII without inner whitespace, at most MaxKeyLen; and nothing it
+// returns (the error, the fingerprint, String, GoString, LogValue, MarshalJSON) holds the key.
+func FuzzParseKey(f *testing.F) {
+	for _, s := range []string{"", "sk-ant-api03-", "sk-ant-admin01-x", "sk-ant-oat01-", "gateway-token", " \t", "\n", "\r\n",
+		"a b", "é", "\x00", "\x7f", strings.Repeat("k", MaxKeyLen), "sk-ant-api03-" + strings.Repeat("A", 95)} {
+		f.Add(s, "")
+		f.Add(s, "\n")
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, pre, post string) {
+		// The plain input: invariants of what is accepted.
+		if k, err := ParseKey(pre + post); err == nil {
+			s := k.Secret()
+			want := strings.Trim(strings.TrimSuffix(strings.TrimSuffix(pre+post, "\n"), "\r"), " \t")
+			if s != want || s == "" || len(s) > MaxKeyLen {
+				t.Fatalf("ParseKey(%q) accepted %q, want %q within 1..%d bytes", pre+post, s, want, MaxKeyLen)
+			}
+			for i := 0; i < len(s); i++ {
+				if c := s[i]; c <= ' ' || c >= 0x7f {
+					t.Fatalf("ParseKey accepted a key with byte %#x at %d", c, i)
+				}
+			}
+			if (k.Kind == KindAPI) != strings.HasPrefix(s, prefixAPI) || strings.HasPrefix(s, prefixAdmin) || strings.HasPrefix(s, prefixOAuth) {
+				t.Fatalf("ParseKey(%q) gave kind %q", s, k.Kind)
+			}
+		} else {
+			var ke *KeyError
+			if !errors.As(err, &ke) {
+				t.Fatalf("ParseKey's error is %T, want *KeyError", err)
+			}
+		}
+
+		// With the marker planted: no output may hold it.
+		raw := pre + fuzzMarker + post
+		k, err := ParseKey(raw)
+		if err != nil {
+			if strings.Contains(err.Error(), fuzzMarker) {
+				t.Fatalf("ParseKey's error quotes the key: %v", err)
+			}
+			return
+		}
+		js, jerr := k.MarshalJSON()
+		if jerr != nil || !json.Valid(js) {
+			t.Fatalf("MarshalJSON: %s (%v)", js, jerr)
+		}
+		for what, out := range map[string]string{
+			"Fingerprint": k.Fingerprint(), "String": k.String(), "GoString": k.GoString(),
+			"LogValue": k.LogValue().String(), "MarshalJSON": string(js),
+		} {
+			if strings.Contains(out, fuzzMarker) {
+				t.Fatalf("%s shows the key: %q", what, out)
+			}
+		}
+	})
+}
+
+// FuzzRedact: whatever the text around it, Redact and the log's Redactor leave no copy of a
+// key in their output.
+func FuzzRedact(f *testing.F) {
+	f.Add("before ", " after", "sk-ant-api03-"+strings.Repeat("x", 90), 2)
+	f.Add("", "", "gateway-token-1234567890", 1)
+	f.Add("a", "a", "aaaaaaaaaaaaaaaaaaaa", 5)
+	f.Add("sk-ant-api03-", "", "sk-ant-api03-abcdefghijklmnop", 3)
+	f.Fuzz(func(t *testing.T, pre, post, secret string, copies int) {
+		k, err := ParseKey(secret)
+		if err != nil || len(k.Secret()) < 8 {
+			return // only what could be stored as a key
+		}
+		s := k.Secret()
+		copies = 1 + (copies%4+4)%4
+		text := pre + strings.Repeat(s+post, copies)
+		if out := Redact(text, s); strings.Contains(out, s) {
+			t.Fatalf("Redact left the key in %q", out)
+		}
+		var r Redactor
+		r.Add(s)
+		if out := r.Redact(text); strings.Contains(out, s) {
+			t.Fatalf("Redactor.Redact left the key in %q", out)
+		}
+	})
+}
+
+// FuzzSetAPIKeyHelper edits a settings file the way install does. Whenever the file was a JSON
+// object the result is one too, with apiKeyHelper set to the value and every other top-level
+// key's value unchanged; when the edit is refused the file keeps its bytes; removing the key
+// again keeps every other key, and gives back the original bytes when the original had other
+// keys but no apiKeyHelper (an empty {} comes back as "{\n}").
+func FuzzSetAPIKeyHelper(f *testing.F) {
+	for _, s := range []string{
+		"", "{}", "  \n", "{\n  \"model\": \"opus\"\n}\n", "{\"apiKeyHelper\": \"old\"}",
+		"{\"apiKeyHelper\": null, \"x\": 1}", "{\"env\": {\"apiKeyHelper\": \"nested\"}}",
+		"{\"api\\u004beyHelper\": \"escaped\"}", "{\"a\":1,\"a\":2}", "\ufeff{\"model\":\"x\"}",
+		"{\r\n\t\"model\": \"opus\",\r\n\t\"hooks\": {}\r\n}\r\n", "[1,2]", "{\"model\": \"opus\",}", "{\"k\":\"v\"} {}",
+		"{\"apiKeyHelper\":1,\"apiKeyHelper\":2}", "{\"a\": [1, {\"b\": \"c\"}], \"d\": 1e3}", "{\"a\":\"\\ud800\"}",
+	} {
+		f.Add([]byte(s), "/home/u/.claude/auth_helper.sh")
+		f.Add([]byte(s), "'/path with space/auth_helper.sh'")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, value string) {
+		if !utf8.ValidString(value) {
+			return // a command is text; JSON cannot carry other bytes unchanged
+		}
+		dir := t.TempDir()
+		path := filepath.Join(dir, "settings.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before, beforeOK := decodeObject(data)
+		err := SetAPIKeyHelper(path, value)
+		after, _ := os.ReadFile(path)
+		if err != nil {
+			if !bytes.Equal(after, data) {
+				t.Fatalf("SetAPIKeyHelper failed (%v) but changed the file:\n%q\nto\n%q", err, data, after)
+			}
+			if beforeOK && helperCount(data) <= 1 {
+				t.Fatalf("SetAPIKeyHelper refused a valid JSON object %q: %v", data, err)
+			}
+			return
+		}
+		got, ok := decodeObject(after)
+		if !ok {
+			t.Fatalf("SetAPIKeyHelper turned %q into something that is not a JSON object:\n%q", data, after)
+		}
+		if got[apiKeyHelperKey] != value {
+			t.Fatalf("apiKeyHelper is %#v, want %q, in\n%q", got[apiKeyHelperKey], value, after)
+		}
+		if v, present, err := ReadAPIKeyHelper(path); err != nil || !present || v != value {
+			t.Fatalf("ReadAPIKeyHelper after the edit: %q %v %v", v, present, err)
+		}
+		delete(got, apiKeyHelperKey)
+		delete(before, apiKeyHelperKey)
+		if !reflect.DeepEqual(got, before) {
+			t.Fatalf("the edit changed other keys:\n%q\nbecame\n%q", data, after)
+		}
+
+		if err := RemoveAPIKeyHelper(path); err != nil {
+			t.Fatalf("RemoveAPIKeyHelper after a good edit: %v\n%q", err, after)
+		}
+		removed, _ := os.ReadFile(path)
+		left, ok := decodeObject(removed)
+		if !ok || !reflect.DeepEqual(left, before) {
+			t.Fatalf("removing apiKeyHelper from\n%q\ngave\n%q", after, removed)
+		}
+		if _, had := decodeObjectHas(data, apiKeyHelperKey); !had && len(before) > 0 && !bytes.Equal(removed, data) {
+			t.Fatalf("set then remove did not give back the original bytes:\n%q\ngave\n%q", data, removed)
+		}
+	})
+}
+
+// decodeObject decodes a settings file as Claude Code would read it: an optional BOM, then one
+// JSON object; an empty file is an empty object.
+func decodeObject(b []byte) (map[string]any, bool) {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if len(bytes.TrimSpace(b)) == 0 {
+		return map[string]any{}, true
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+func decodeObjectHas(b []byte, key string) (any, bool) {
+	m, ok := decodeObject(b)
+	if !ok {
+		return nil, false
+	}
+	v, had := m[key]
+	return v, had
+}
+
+// helperCount counts top-level members whose name decodes to apiKeyHelper.
+func helperCount(b []byte) int {
+	n := 0
+	gjson.ParseBytes(bytes.TrimPrefix(b, utf8BOM)).ForEach(func(k, _ gjson.Result) bool {
+		if k.String() == apiKeyHelperKey {
+			n++
+		}
+		return true
+	})
+	return n
+}
+
+// FuzzSourceOutput feeds arbitrary source output, with the marker planted in it, to a real
+// engine refresh. A usable key is stored; anything else leaves the old key in the store; and
+// in neither case does the output reach the status, the events, the notifications or the log.
+func FuzzSourceOutput(f *testing.F) {
+	for _, s := range []string{"", "\n", " key ", "sk-ant-api03-", "sk-ant-admin01-", "sk-ant-oat01-", "line1\nline2",
+		"\x00\xff", "key: ", strings.Repeat("x", MaxKeyLen), "{\"api_key\": \"", "é"} {
+		f.Add(s, "")
+		f.Add(s, "\n")
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, pre, post string) {
+		out := pre + fuzzMarker + post
+		old := "sk-ant-api03-" + strings.Repeat("o", 90) + "old1"
+		store := &memStore{secret: old}
+		chk := &fakeChecker{}
+		var logBuf syncBuffer
+		red := &Redactor{}
+		log := slog.New(NewRedactingHandler(slog.NewTextHandler(&logBuf, nil), red))
+		home := t.TempDir()
+		notes := &recNotifier{}
+		e := New(Options{
+			Paths: Paths{Home: home, ClaudeDir: home + "/.claude", HelperPath: home + "/.claude/auth_helper.sh", SettingsPath: home + "/.claude/settings.json", StateDir: home + "/state"},
+			Store: store, Checker: chk, Notifier: notes, Logger: log, Redactor: red, Environ: []string{}, Cwd: home,
+			Source: funcSource{fn: func() (string, error) { return out, nil }},
+		})
+		e.Load(context.Background())
+		events, stop := e.Subscribe()
+		k, perr := ParseKey(out)
+		if perr == nil {
+			chk.accept(k.Secret())
+		}
+		st := e.Refresh(context.Background(), RefreshRequest{User: true, Reason: "fuzz"})
+		stop()
+
+		switch got := store.get(); {
+		case perr == nil && got != k.Secret():
+			t.Fatalf("a usable source key was not stored (store has %s)", Fingerprint(got))
+		case perr != nil && got != old:
+			t.Fatalf("unusable source output replaced the stored key with %s", Fingerprint(got))
+		case perr != nil && st.Refresh.LastError == "":
+			t.Fatal("unusable source output gave no error in the status")
+		}
+		stJSON, _ := json.Marshal(st)
+		places := map[string]string{"the status": string(stJSON), "the log": logBuf.String(), "the notifications": strings.Join(notes.all(), "\n")}
+		for ev := range events {
+			b, _ := json.Marshal(ev)
+			places["an event"] += string(b)
+		}
+		for where, text := range places {
+			if strings.Contains(text, fuzzMarker) {
+				t.Fatalf("%s holds the source's output:\n%s", where, text)
+			}
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
