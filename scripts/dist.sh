@@ -56,12 +56,12 @@ build() {
 }
 
 # hostbin: a binary for this machine, which writes the man pages, completions and
-# packaging files (gen-dist-files is a hidden command).
+# packaging files (gen-dist-files is a hidden command, built in only with -tags distfiles).
 hostbin() {
 	local out=$DIST/.host/claude-keytray
 	if [ ! -x "$out" ]; then
 		mkdir -p "$DIST/.host"
-		CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$out" ./cmd/claude-keytray
+		CGO_ENABLED=0 "$GO" build -tags distfiles -trimpath -ldflags "$LDFLAGS" -o "$out" ./cmd/claude-keytray
 	fi
 	printf '%s' "$out"
 }

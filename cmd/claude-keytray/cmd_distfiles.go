@@ -1,3 +1,5 @@
+//go:build distfiles
+
 package main
 
 import (
@@ -13,6 +15,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
+
+// Only scripts/dist.sh needs this command, so it is built in only with -tags distfiles: cobra/doc
+// costs every start of the program a few milliseconds, the helper's `key` included.
+func init() { extraCommands = append(extraCommands, newDistFilesCmd) }
 
 // newDistFilesCmd writes what the packages carry besides the program: man pages and shell
 // completions made from this very command tree, and packaging's desktop entry, icons, units,

@@ -42,9 +42,15 @@ Run with no command to start the tray.`,
 		newTrayCmd(g),
 		newInstallCmd(g),
 		newUninstallCmd(g),
-		newSetupCmd(g), newDistFilesCmd(),
+		newSetupCmd(g),
 		newDoctorCmd(g),
 		newVersionCmd(),
 	)
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// extraCommands are commands compiled in only by some builds (see cmd_distfiles.go).
+var extraCommands []func() *cobra.Command
