@@ -6,7 +6,7 @@ set -euo pipefail
 
 debs=(
 	dbus dbus-x11 gnome-keyring libsecret-tools dunst xvfb xfce4-panel xdotool zenity pass gnupg
-	imagemagick libnotify-bin util-linux procps desktop-file-utils x11-utils
+	imagemagick libnotify-bin util-linux bsdutils procps desktop-file-utils x11-utils xclip curl
 )
 
 installed() {

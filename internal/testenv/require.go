@@ -34,6 +34,11 @@ var packageFor = map[string]string{
 	"desktop-file-validate": "Debian package desktop-file-utils",
 	"xdpyinfo":              "Debian package x11-utils",
 	"xprop":                 "Debian package x11-utils",
+	"xclip":                 "Debian package xclip",
+	"curl":                  "Debian package curl",
+	"dunstctl":              "Debian package dunst",
+	"script":                "Debian package bsdutils",
+	"setpriv":               "Debian package util-linux",
 	"xwininfo":              "Debian package x11-utils",
 	"claude":                "npm package @anthropic-ai/claude-code (npm install -g @anthropic-ai/claude-code)",
 }
