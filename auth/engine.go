@@ -321,7 +321,11 @@ func (e *Engine) Status() Status {
 	if s.Validation.Result == "" {
 		s.Validation.Result = ResultSkipped
 	}
-	s.Store = StoreStatus{Kind: e.opts.Store.Kind(), Where: e.opts.Store.Where(), Reachable: storeErr == "", Error: storeErr}
+	// The free-text fields carry what others wrote (an API body, a source's stderr, a keychain
+	// error): everything that leaves the engine as status passes the same redaction as the log.
+	s.Validation.Detail = e.opts.Redactor.Redact(s.Validation.Detail)
+	s.Refresh.LastError = e.opts.Redactor.Redact(s.Refresh.LastError)
+	s.Store = StoreStatus{Kind: e.opts.Store.Kind(), Where: e.opts.Store.Where(), Reachable: storeErr == "", Error: e.opts.Redactor.Redact(storeErr)}
 	if e.opts.Store.Kind() == "file" {
 		s.Warnings = append(s.Warnings, "the key is kept in a plaintext file ("+e.opts.Store.Where()+"), not in the keychain")
 	}
