@@ -14,14 +14,28 @@ const originSep = "; "
 // what happens next ("retrying 1/2", "not run again: …"). The engine sends the event's one
 // notification, "401 from claude: key refreshed, retrying 1/2", so the reporter sends none.
 func AuthFailureOrigin(who, next string) string {
-	who = strings.TrimSpace(strings.ReplaceAll(who, originSep, " "))
+	who = clip(strings.TrimSpace(strings.ReplaceAll(who, originSep, " ")), 80)
 	if who == "" {
 		who = "a client"
 	}
-	if next = strings.TrimSpace(next); next == "" {
+	if next = clip(strings.TrimSpace(next), 100); next == "" {
 		return who
 	}
 	return who + originSep + next
+}
+
+// clip keeps origins within what the control API accepts (one line, 200 characters).
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func splitOrigin(origin string) (who, next string) {

@@ -3,6 +3,7 @@ package auth
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,5 +116,22 @@ func writeFile(t testing.TB, path, data string) {
 	}
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAuthFailureOrigin(t *testing.T) {
+	if got := AuthFailureOrigin("claude", "retrying 1/2"); got != "claude; retrying 1/2" {
+		t.Fatalf("got %q", got)
+	}
+	who, next := splitOrigin(AuthFailureOrigin("a; b\nc", ""))
+	if who != "a b c" || next != "" {
+		t.Fatalf("who %q next %q", who, next)
+	}
+	long := AuthFailureOrigin(strings.Repeat("x", 500), strings.Repeat("y", 500))
+	if n := len([]rune(long)); n > 200 {
+		t.Fatalf("origin of %d characters", n)
+	}
+	if who, next := splitOrigin("control API"); who != "control API" || next != "" {
+		t.Fatalf("a plain origin: %q %q", who, next)
 	}
 }
