@@ -101,5 +101,3 @@ func procEnvCwd(pid int) ([]string, string) {
 func managedSettingsPath() string {
 	return "/Library/Application Support/ClaudeCode/managed-settings.json"
 }
-
-const callerTrackingSupported = true

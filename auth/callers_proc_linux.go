@@ -132,6 +132,3 @@ func splitNul(b []byte) []string {
 }
 
 func managedSettingsPath() string { return "/etc/claude-code/managed-settings.json" }
-
-// callerTrackingSupported says whether KeyForCaller can tell who ran the helper here.
-const callerTrackingSupported = true

@@ -12,5 +12,3 @@ func procStart(pid int) (uint64, bool)         { return 0, false }
 func procExeArgs(pid int) (string, []string)   { return "", nil }
 func procEnvCwd(pid int) ([]string, string)    { return nil, "" }
 func managedSettingsPath() string              { return "" }
-
-const callerTrackingSupported = false

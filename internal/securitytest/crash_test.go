@@ -66,9 +66,8 @@ func TestCrashUpdateKey(t *testing.T) {
 	}
 	env, _ := keychainWorld(t, keys...)
 	env.SecretToolStore(t, keys[0])
-	cur := keys[0]
 	full := timeOf(t, env, keys[1], "update-key")
-	cur = keys[1]
+	cur := keys[1]
 	var kept, replaced, finished int
 	for i := 0; i < 30; i++ {
 		next := keys[(i+2)%len(keys)]
@@ -119,7 +118,6 @@ func TestCrashDaemonDuringRotation(t *testing.T) {
 	src := v.put(t, "key", keys[0])
 	env.SecretToolStore(t, keys[0])
 	writeConfig(t, env, map[string]any{"source_command": "cat " + src})
-	cur := keys[0]
 
 	// How long a start and a first refresh take, to spread the kills over them.
 	v.put(t, "key", keys[1])
@@ -129,7 +127,7 @@ func TestCrashDaemonDuringRotation(t *testing.T) {
 	full := time.Since(t0)
 	_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
 	_, _ = p.Wait(10 * time.Second)
-	cur = keys[1]
+	cur := keys[1]
 
 	var kept, replaced int
 	check := func(i int, next string) {

@@ -200,8 +200,6 @@ func (v *vault) put(t testing.TB, name, value string) string {
 	return p
 }
 
-func (v *vault) path(name string) string { return filepath.Join(v.dir, name) }
-
 func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
 
 // execCommand is exec.CommandContext; named so call sites read as what they run.
