@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -306,15 +305,9 @@ func TestE2E401NoDaemonClaudeRetry(t *testing.T) {
 	}
 }
 
-// toolOnce builds, once per test run, a small program standing in for an SDK script: it calls
-// the API's /v1/models with $ANTHROPIC_API_KEY, prints "models ok" on 200 and Claude Code's
-// "API Error: 401" on a rejection.
-var toolOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
+// toolSource is a small program standing in for an SDK script: it calls the API's /v1/models
+// with $ANTHROPIC_API_KEY, prints "models ok" on 200 and Claude Code's "API Error: 401" on a
+// rejection.
 const toolSource = `package main
 
 import (
@@ -341,29 +334,23 @@ func main() {
 }
 `
 
+// sdkTool builds toolSource into the test's temporary folder (the Go build cache makes the
+// second build quick); Go is there, since it runs the tests.
 func sdkTool(t *testing.T) string {
 	t.Helper()
-	toolOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kt-sdk-tool")
-		if err != nil {
-			toolOnce.err = err
-			return
+	dir := t.TempDir()
+	for name, data := range map[string]string{"go.mod": "module sdktool\n\ngo 1.21\n", "main.go": toolSource} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module sdktool\n\ngo 1.21\n"), 0o600)
-		os.WriteFile(filepath.Join(dir, "main.go"), []byte(toolSource), 0o600)
-		cmd := exec.Command("go", "build", "-o", "sdk-tool", ".")
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			toolOnce.err = fmt.Errorf("building the stand-in SDK tool: %v\n%s", err, out)
-			return
-		}
-		toolOnce.path = filepath.Join(dir, "sdk-tool")
-	})
-	if toolOnce.err != nil {
-		t.Fatal(toolOnce.err)
 	}
-	return toolOnce.path
+	cmd := exec.Command("go", "build", "-o", "sdk-tool", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the stand-in SDK tool: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "sdk-tool")
 }
 
 // `run --env` with a tool that reads ANTHROPIC_API_KEY: a 401, one forced refresh through the
