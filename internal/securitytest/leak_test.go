@@ -251,6 +251,9 @@ func TestNoKeyOutsideKeychain(t *testing.T) {
 		t.Errorf("the log %s should exist and name keys by fingerprint (%v): the file search must have something to search", logFile(env), err)
 	}
 	t.Logf("files: %d searched under %s, %s and new entries of %s (skipped: gnome-keyring's encrypted store %s)", files, env.Dir, env.RuntimeDir, os.TempDir(), keyringStore)
+	// The keychain itself may hold the key however it likes; say whether it is in plain text.
+	kh, kn := search.scanFiles(keyringStore, nil, 64<<20)
+	t.Logf("gnome-keyring's store: %d files, %d with a key in plain text", kn, len(kh))
 
 	for _, o := range outputs {
 		if k := search.find([]byte(o.text)); k != "" {
