@@ -255,6 +255,24 @@ func TestNoKeyOutsideKeychain(t *testing.T) {
 	kh, kn := search.scanFiles(keyringStore, nil, 64<<20)
 	t.Logf("gnome-keyring's store: %d files, %d with a key in plain text", kn, len(kh))
 
+	// What claude-keytray writes is its user's alone: no file or folder of its own is open to
+	// the group or others, whatever the umask.
+	for _, root := range []string{
+		filepath.Join(env.Get("XDG_STATE_HOME"), auth.AppName), filepath.Join(env.Get("XDG_CONFIG_HOME"), auth.AppName),
+		filepath.Join(env.RuntimeDir, auth.AppName), helper, filepath.Join(env.ClaudeDir(), "settings.json"),
+	} {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+				return nil
+			}
+			if fi, err := os.Lstat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				t.Errorf("%s has mode %v: open to the group or others", path, fi.Mode())
+			}
+			return nil
+		})
+	}
+
 	for _, o := range outputs {
 		if k := search.find([]byte(o.text)); k != "" {
 			t.Errorf("%s holds key %s", o.what, fp(k))
