@@ -5,6 +5,10 @@
 #                (private D-Bus, gnome-keyring, dunst, Xvfb, pass, the claude CLI)
 #   make lint    gofmt, go vet, staticcheck, govulncheck
 #   make run     go run ./cmd/claude-keytray (ARGS="status --json" to pass arguments)
+#   make dist    .deb, .rpm and the Windows build in dist/ (scripts/dist.sh)
+#   make bench   helper latency, slow sources, bursts, idle footprint (scripts/bench.sh)
+#   make fuzz    every fuzz target for longer than make test does (scripts/fuzz.sh)
+#   make screenshots   the tray and its menu in the ok and rejected states, in screenshots/
 
 SHELL := /bin/bash
 GO ?= go
@@ -22,7 +26,7 @@ STATICCHECK_VERSION := v0.8.2
 # VULNCHECK=0 accepts, loudly, a lint run in which govulncheck could not be done.
 VULNCHECK ?= 1
 
-.PHONY: all build test lint run clean
+.PHONY: all build test lint run clean dist bench fuzz screenshots
 
 all: build
 
@@ -61,5 +65,14 @@ lint:
 run:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/claude-keytray $(ARGS)
 
+dist:
+	scripts/dist.sh
+
+bench:
+	scripts/bench.sh
+
+screenshots:
+	scripts/test-session.sh scripts/screenshots.sh "$(CURDIR)/screenshots"
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
