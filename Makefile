@@ -23,6 +23,8 @@ TEST_BIN := bin/claude-keytray-race
 
 # A staticcheck release that knows this module's Go version.
 STATICCHECK_VERSION := v0.8.2
+# Time per target for `make fuzz`; `make test` gives each 4 s.
+FUZZTIME ?= 2m
 # VULNCHECK=0 accepts, loudly, a lint run in which govulncheck could not be done.
 VULNCHECK ?= 1
 
@@ -36,6 +38,7 @@ build:
 test:
 	$(GO) build -race -ldflags '$(LDFLAGS)' -o $(TEST_BIN) ./cmd/claude-keytray
 	CLAUDE_KEYTRAY_BIN='$(abspath $(TEST_BIN))' scripts/test-session.sh $(GO) test -race -count=1 ./...
+	scripts/fuzz.sh 4s
 
 lint:
 	@echo '== gofmt'
@@ -64,6 +67,9 @@ lint:
 
 run:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/claude-keytray $(ARGS)
+
+fuzz:
+	FUZZ_RACE=0 scripts/fuzz.sh $(FUZZTIME)
 
 dist:
 	scripts/dist.sh
