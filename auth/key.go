@@ -20,6 +20,9 @@ const (
 	KindGateway KeyKind = "gateway"
 )
 
+// minAPIKeyBody is well under what follows sk-ant-api03- in a real key (about 95 characters).
+const minAPIKeyBody = 40
+
 const (
 	prefixAPI   = "sk-ant-api03-"
 	prefixAdmin = "sk-ant-admin01-"
@@ -71,6 +74,9 @@ func ParseKey(raw string) (Key, error) {
 		return Key{}, &KeyError{"this is an Admin API key (sk-ant-admin01-…); admin keys cannot call the Messages API, so Claude Code cannot use it. Create a normal API key in the Anthropic Console"}
 	case strings.HasPrefix(s, prefixOAuth):
 		return Key{}, &KeyError{"this is a Claude subscription OAuth token (sk-ant-oat01-…), not an API key; Claude Code takes it in the CLAUDE_CODE_OAUTH_TOKEN environment variable, not through apiKeyHelper"}
+	case strings.HasPrefix(s, prefixAPI) && len(s)-len(prefixAPI) < minAPIKeyBody:
+		// A paste that lost its end would only fail later, at the API, with a vaguer message.
+		return Key{}, &KeyError{fmt.Sprintf("the key looks cut short: %d characters, where Console API keys have about 108; copy it again", len(s))}
 	case strings.HasPrefix(s, prefixAPI):
 		return Key{secret: s, Kind: KindAPI}, nil
 	}

@@ -53,6 +53,7 @@ func TestParseKeyRefuses(t *testing.T) {
 		{"delete char", "sk-ant-api03-abc\x7fdef", "control character"},
 		{"non-ascii", "sk-ant-api03-abcé", "non-ASCII"},
 		{"too long", strings.Repeat("a", MaxKeyLen+1), "at most 16384"},
+		{"cut short", "sk-ant-api03-" + strings.Repeat("x", 20), "cut short"},
 		{"admin key", "sk-ant-admin01-" + strings.Repeat("x", 40), "Admin API key"},
 		{"oauth token", "sk-ant-oat01-" + strings.Repeat("x", 40), "CLAUDE_CODE_OAUTH_TOKEN"},
 	} {
