@@ -68,6 +68,9 @@ func New(t testing.TB) *Env {
 	e.vars["XDG_RUNTIME_DIR"] = rt
 	// GTK programs (zenity, the tray host) would otherwise look for an accessibility bus.
 	e.vars["NO_AT_BRIDGE"] = "1"
+	// The race-built binary otherwise waits a second at every exit, and Claude Code waits on
+	// the helper; race reports still print and still fail the run (exit 66).
+	e.vars["GORACE"] = "atexit_sleep_ms=50"
 	return e
 }
 
