@@ -335,7 +335,7 @@ func planUninstallFromRecord(p Paths, rec *installRecord) ([]step, error) {
 	steps = append(steps, step{Change{Path: p.InstallRecord, Action: "removed"}, func() error { return removeFile(p.InstallRecord) }})
 
 	for _, d := range rec.CreatedDirs {
-		if !dirEmptyAfter(d, removed) {
+		if !DirEmptyAfter(d, removed) {
 			continue
 		}
 		removed[d] = true
@@ -464,8 +464,9 @@ func uniqueDeepestFirst(dirs []string) []string {
 	return out
 }
 
-// dirEmptyAfter reports whether dir will be empty once the paths in removed are gone.
-func dirEmptyAfter(dir string, removed map[string]bool) bool {
+// DirEmptyAfter reports whether dir exists and will be empty once the paths in removed are gone;
+// uninstalls use it to remove only the folders they emptied.
+func DirEmptyAfter(dir string, removed map[string]bool) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return false

@@ -200,7 +200,7 @@ func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) erro
 		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
 	})
 	for _, d := range dirs {
-		if !emptyAfter(d, removed) {
+		if !auth.DirEmptyAfter(d, removed) {
 			continue
 		}
 		if !p.dryRun {
@@ -219,21 +219,7 @@ func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) erro
 	return nil
 }
 
-// emptyAfter reports whether dir exists and holds nothing but paths in removed.
-func emptyAfter(dir string, removed map[string]bool) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if !removed[filepath.Join(dir, e.Name())] {
-			return false
-		}
-	}
-	return true
-}
-
-// removedSet lists the paths a plan removed, for emptyAfter.
+// removedSet lists the paths a plan removed, for auth.DirEmptyAfter.
 func (p *plan) removedSet() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range p.changes {
