@@ -9,7 +9,6 @@ package tray_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -64,19 +63,8 @@ func newDesktop(t *testing.T, withPanel bool) *desktop {
 	return d
 }
 
-// newKey makes a Console-shaped key the fake API has never seen.
-func newKey(t *testing.T) string {
-	t.Helper()
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 95)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "sk-ant-api03-" + string(b)
-}
+// newKey is a fresh random Console-shaped key.
+func newKey(t testing.TB) string { return testenv.NewKey(t) }
 
 func last4(key string) string { return "…" + key[len(key)-4:] }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -15,19 +14,8 @@ import (
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
-// newKey makes a random key of the Console shape, so no two tests share one.
-func newKey(t testing.TB) string {
-	t.Helper()
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := make([]byte, 95)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "sk-ant-api03-" + string(b)
-}
+// newKey is a fresh random Console-shaped key.
+func newKey(t testing.TB) string { return testenv.NewKey(t) }
 
 // keychainEnv is a test's private world with a real, unlocked Secret Service and a loopback
 // fake of the API accepting the given keys.

@@ -2,7 +2,6 @@ package securitytest
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"os"
@@ -25,20 +24,8 @@ func TestMain(m *testing.M) {
 	testenv.Main(m)
 }
 
-// newKey returns a fresh random Console-shaped key, so no two tests (or runs) share one and a
-// hit in a leak search can only come from this test.
-func newKey(t testing.TB) string {
-	t.Helper()
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	b := make([]byte, 95)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return "sk-ant-api03-" + string(b)
-}
+// newKey is a fresh random Console-shaped key.
+func newKey(t testing.TB) string { return testenv.NewKey(t) }
 
 // newEnv is testenv.New with a short race-detector exit pause: a -race binary otherwise sleeps
 // a second before every successful exit (GORACE atexit_sleep_ms, default 1000), which would
