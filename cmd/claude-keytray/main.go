@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/spf13/cobra"
 )
 
 // Set by the build: -ldflags "-X main.version=… -X main.commit=…".
@@ -19,7 +21,7 @@ func main() {
 }
 
 func run(args []string) int {
-	root := newRootCmd()
+	root, args := commandFor(args)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -35,4 +37,19 @@ func run(args []string) int {
 	}
 	fmt.Fprintln(os.Stderr, "claude-keytray: "+oneLine(err.Error()))
 	return code
+}
+
+// commandFor returns the command tree to run and its arguments. Plain `key` is the
+// apiKeyHelper, started afresh each time Claude Code wants the key: it runs as a tree of its own
+// and skips building every other command and its flags. Anything else, `key` with flags
+// included, gets the full tree. The root adds nothing plain `key` uses (no hooks; --store is
+// unset); keep it that way, or do the same here.
+func commandFor(args []string) (*cobra.Command, []string) {
+	if len(args) == 1 && args[0] == "key" {
+		k := newKeyCmd(&globalFlags{})
+		k.SilenceUsage, k.SilenceErrors = true, true
+		// Not nil: cobra would read os.Args instead.
+		return k, []string{}
+	}
+	return newRootCmd(), args
 }
