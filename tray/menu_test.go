@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -408,9 +407,6 @@ func TestOpenPathMissingLog(t *testing.T) {
 // TestMenuOpenLog runs "Open log" with an xdg-open stand-in on PATH that records what it was
 // asked to open (a real one would start a viewer the test cannot look at).
 func TestMenuOpenLog(t *testing.T) {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		t.Skip("xdg-open is the Linux opener")
-	}
 	_, srv := newGatedAPI(t)
 	n := &recordingNotifier{}
 	m, _ := newTestMenu(t, srv, &scriptedPrompter{dialog: true}, n)
