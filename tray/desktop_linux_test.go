@@ -254,11 +254,20 @@ func checkShownWith(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, up
 	if got, want := menuText(m), wantMenu(statusLine, refreshLine, updateKey); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("menu:\n  got  %q\n  want %q", got, want)
 	}
-	tip := it.Tooltip(t)
+	// The menu, the tooltip and the icon are separate D-Bus properties, updated one after the
+	// other: each has a second to follow the menu, as the spec allows.
+	var tip string
+	var got assets.State
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(20 * time.Millisecond) {
+		tip, got = it.Tooltip(t), iconState(t, it.Icon(t))
+		if (tip == "Claude key: "+statusLine && got == icon) || time.Now().After(deadline) {
+			break
+		}
+	}
 	if tip != "Claude key: "+statusLine {
 		t.Errorf("tooltip %q, want %q", tip, "Claude key: "+statusLine)
 	}
-	if got := iconState(t, it.Icon(t)); got != icon {
+	if got != icon {
 		t.Errorf("icon shows %v, want %v", got, icon)
 	}
 	shown := strings.Join(append(menuText(m), tip), "\n")

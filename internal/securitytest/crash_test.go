@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,7 +88,7 @@ func TestCrashUpdateKey(t *testing.T) {
 			replaced++
 			cur = next
 		default:
-			t.Fatalf("iteration %d: the keychain holds %s, neither the old %s nor the new %s", i, fp(got), fp(cur), fp(next))
+			t.Fatalf("iteration %d: the keychain holds %s (key %d), neither the old %s (key %d) nor the new %s", i, fp(got), slices.Index(keys, got), fp(cur), slices.Index(keys, cur), fp(next))
 		}
 		if !killed {
 			finished++
@@ -134,7 +135,18 @@ func TestCrashDaemonDuringRotation(t *testing.T) {
 	var kept, replaced int
 	check := func(i int, next string) {
 		t.Helper()
+		// A write the killed daemon had already sent to the keyring daemon can still land after
+		// the kill: wait until the keychain holds still, so the next iteration starts from
+		// what is really stored. (Either way it holds the old key or the new one.)
 		got, ok := env.SecretToolLookup(t)
+		for settle := 0; settle < 20; settle++ {
+			time.Sleep(100 * time.Millisecond)
+			again, ok2 := env.SecretToolLookup(t)
+			if again == got && ok2 == ok {
+				break
+			}
+			got, ok = again, ok2
+		}
 		switch {
 		case !ok:
 			t.Fatalf("iteration %d: after killing the daemon the keychain holds no key", i)
@@ -144,7 +156,7 @@ func TestCrashDaemonDuringRotation(t *testing.T) {
 			replaced++
 			cur = next
 		default:
-			t.Fatalf("iteration %d: the keychain holds %s, neither the old %s nor the new %s", i, fp(got), fp(cur), fp(next))
+			t.Fatalf("iteration %d: the keychain holds %s (key %d), neither the old %s (key %d) nor the new %s", i, fp(got), slices.Index(keys, got), fp(cur), slices.Index(keys, cur), fp(next))
 		}
 	}
 	for i := 2; i < len(keys); i++ {
@@ -157,8 +169,12 @@ func TestCrashDaemonDuringRotation(t *testing.T) {
 			_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
 			_, _ = p.Wait(10 * time.Second)
 		} else {
-			// Killed during a refresh a client asked for.
+			// Killed during a refresh a client asked for. The daemon's start-up refresh first
+			// stores what the source says now (the key the last kill may have cut short), so
+			// that is the old key here.
 			p := startDaemon(t, env)
+			waitFor(t, 20*time.Second, "the start-up refresh", func() bool { return stored(t, env) == keys[i-1] })
+			cur = keys[i-1]
 			v.put(t, "key", next)
 			go func() {
 				c := control.NewClient(socketPath(env))
