@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -44,6 +45,26 @@ type dialogResult struct {
 	stdout string
 	stderr string
 	code   int
+}
+
+// answer reads a key dialog's result: exit 0 gives the key, an exit in cancel means the person
+// cancelled, anything else is a failure of program.
+func (r dialogResult) answer(program string, cancel ...int) (string, error) {
+	if r.code == 0 {
+		return r.stdout, nil
+	}
+	if slices.Contains(cancel, r.code) {
+		return "", ErrCancelled
+	}
+	return "", fmt.Errorf("%s failed (exit %d): %s", program, r.code, r.stderr)
+}
+
+// shown checks a dialog that only shows a message: any exit in ok (0 is always fine) is success.
+func (r dialogResult) shown(program string, ok ...int) error {
+	if r.code == 0 || slices.Contains(ok, r.code) {
+		return nil
+	}
+	return fmt.Errorf("%s failed (exit %d): %s", program, r.code, r.stderr)
 }
 
 // runDialog runs a dialog program and collects its output, bounded. stdin, when set, feeds the

@@ -4,7 +4,6 @@ package tray
 
 import (
 	"context"
-	"fmt"
 	"os/exec"
 )
 
@@ -30,13 +29,7 @@ func (z *zenityPrompter) PromptKey(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// zenity exits 1 for Cancel, Escape and closing the window, 5 on its own timeout.
-	switch res.code {
-	case 0:
-		return res.stdout, nil
-	case 1, 5:
-		return "", ErrCancelled
-	}
-	return "", fmt.Errorf("zenity failed (exit %d): %s", res.code, res.stderr)
+	return res.answer("zenity", 1, 5)
 }
 
 func (z *zenityPrompter) ShowError(ctx context.Context, title, text string) error {
@@ -46,10 +39,7 @@ func (z *zenityPrompter) ShowError(ctx context.Context, title, text string) erro
 	if err != nil {
 		return err
 	}
-	if res.code != 0 && res.code != 1 {
-		return fmt.Errorf("zenity failed (exit %d): %s", res.code, res.stderr)
-	}
-	return nil
+	return res.shown("zenity", 1)
 }
 
 type kdialogPrompter struct{ path string }
@@ -61,13 +51,7 @@ func (k *kdialogPrompter) PromptKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch res.code {
-	case 0:
-		return res.stdout, nil
-	case 1:
-		return "", ErrCancelled
-	}
-	return "", fmt.Errorf("kdialog failed (exit %d): %s", res.code, res.stderr)
+	return res.answer("kdialog", 1)
 }
 
 func (k *kdialogPrompter) ShowError(ctx context.Context, title, text string) error {
@@ -75,10 +59,7 @@ func (k *kdialogPrompter) ShowError(ctx context.Context, title, text string) err
 	if err != nil {
 		return err
 	}
-	if res.code != 0 && res.code != 1 {
-		return fmt.Errorf("kdialog failed (exit %d): %s", res.code, res.stderr)
-	}
-	return nil
+	return res.shown("kdialog", 1)
 }
 
 func prepareCommand(*exec.Cmd) {}

@@ -3,7 +3,6 @@ package tray
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"os/exec"
 	"syscall"
 	"unicode/utf16"
@@ -48,13 +47,7 @@ func (p *psPrompter) PromptKey(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch res.code {
-	case 0:
-		return res.stdout, nil
-	case 1:
-		return "", ErrCancelled
-	}
-	return "", fmt.Errorf("PowerShell failed (exit %d): %s", res.code, res.stderr)
+	return res.answer("PowerShell", 1)
 }
 
 func (p *psPrompter) ShowError(ctx context.Context, title, text string) error {
@@ -62,10 +55,7 @@ func (p *psPrompter) ShowError(ctx context.Context, title, text string) error {
 	if err != nil {
 		return err
 	}
-	if res.code != 0 {
-		return fmt.Errorf("PowerShell failed (exit %d): %s", res.code, res.stderr)
-	}
-	return nil
+	return res.shown("PowerShell")
 }
 
 // psArgs runs a script given as -EncodedCommand (base64 of UTF-16LE), which needs no quoting.
