@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,25 +50,7 @@ func (e *Env) StartBus(t testing.TB) string {
 		t.Fatalf("testenv: write %s: %v", conf, err)
 	}
 
-	cmd := exec.Command("dbus-daemon", "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=3")
-	cmd.Env = e.Environ()
-	cmd.Dir = e.Home()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatalf("testenv: pipe: %v", err)
-	}
-	cmd.ExtraFiles = []*os.File{w}
-	p := &Proc{Cmd: cmd, name: "dbus-daemon", done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
-	p.start(t)
-	w.Close()
-
-	line, err := readLineTimeout(r, 10*time.Second)
-	r.Close()
-	if err != nil {
-		t.Fatalf("testenv: dbus-daemon gave no address: %v\n%s", err, p)
-	}
-	addr := strings.TrimSpace(line)
+	_, addr := e.startReporting(t, 10*time.Second, "dbus-daemon", "--config-file="+conf, "--nofork", "--nopidfile", "--print-address=3")
 	e.Set("DBUS_SESSION_BUS_ADDRESS", addr)
 	return addr
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -35,6 +36,32 @@ func (e *Env) Start(t testing.TB, name string, args ...string) *Proc {
 	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
 	p.start(t)
 	return p
+}
+
+// startReporting starts a daemon that writes one line on file descriptor 3 once it is ready
+// (dbus-daemon's address, Xvfb's display number) and returns that line, trimmed. An empty line
+// or none within timeout fails the test with the daemon's output.
+func (e *Env) startReporting(t testing.TB, timeout time.Duration, name string, args ...string) (*Proc, string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = e.Environ()
+	cmd.Dir = e.Home()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("testenv: pipe: %v", err)
+	}
+	cmd.ExtraFiles = []*os.File{w}
+	p := &Proc{Cmd: cmd, name: name, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &p.stdout, &p.stderr
+	p.start(t)
+	w.Close()
+	line, err := readLineTimeout(r, timeout)
+	r.Close()
+	line = strings.TrimSpace(line)
+	if err != nil || line == "" {
+		t.Fatalf("testenv: %s reported nothing on fd 3: %v\n%s", name, err, p)
+	}
+	return p, line
 }
 
 // start runs p.Cmd, whose fields the caller has prepared, and registers its cleanup.
