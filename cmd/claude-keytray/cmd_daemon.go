@@ -28,29 +28,39 @@ Only one engine runs per user: a second daemon (or tray) exits 1 with "already r
 SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := newApp(g)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			d, err := startDaemon(ctx, a, os.Stderr)
-			if err != nil {
-				return err
-			}
-			d.log.Info("daemon started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
-			err = d.engine.Run(ctx)
-			d.stop()
-			return err
+			return runEngine(g, "daemon", func(ctx context.Context, a *app, d *daemon) error {
+				return d.engine.Run(ctx)
+			})
 		},
 	}
+}
+
+// runEngine is what the daemon and the tray share: the app, a context that SIGINT and SIGTERM
+// end, the engine with its control API, a start line in the log, and a clean stop after body.
+func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *app, d *daemon) error) error {
+	a, err := newApp(g)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := startDaemon(ctx, a, os.Stderr)
+	if err != nil {
+		return err
+	}
+	d.log.Info(kind+" started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
+	err = body(ctx, a, d)
+	d.stop()
+	return err
 }
 
 // daemon is a running engine with its control API; the tray runs the same thing.
 type daemon struct {
 	engine *auth.Engine
 	log    *slog.Logger
-	stop   func()
+	// notifier is the engine's desktop notifier, nil when notifications are off.
+	notifier auth.Notifier
+	stop     func()
 }
 
 // startDaemon takes the per-user lock, starts the control API and loads the key. The engine's
@@ -97,7 +107,7 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 			log.Error("control API stopped", "err", err)
 		}
 	}()
-	return &daemon{engine: e, log: log, stop: func() {
+	return &daemon{engine: e, log: log, notifier: notifier, stop: func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/claude-keytray/claude-keytray/tray"
 	"github.com/spf13/cobra"
@@ -33,42 +29,25 @@ Quit, SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 
 // runTray runs the engine and its control API, and the tray UI over them, in one process.
 func runTray(cmd *cobra.Command, g *globalFlags) error {
-	a, err := newApp(g)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	d, err := startDaemon(ctx, a, os.Stderr)
-	if err != nil {
-		return err
-	}
-	d.log.Info("tray started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
-
-	engineCtx, stopEngine := context.WithCancel(ctx)
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- d.engine.Run(engineCtx) }()
-
-	var notifier auth.Notifier
-	if a.cfg.NotificationsOn() {
-		notifier = tray.NewNotifier(nil)
-	}
-	// Run returns when the user picks Quit or a signal arrives; then the engine stops.
-	terr := tray.Run(ctx, tray.Options{
-		Engine:     d.engine,
-		Logger:     d.log,
-		LogFile:    a.paths.LogFile,
-		StatusLine: StatusLine,
-		Notifier:   notifier,
-		Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
-	})
-	stopEngine()
-	err = <-engineDone
-	d.stop()
-	if terr != nil {
+	return runEngine(g, "tray", func(ctx context.Context, a *app, d *daemon) error {
+		engineCtx, stopEngine := context.WithCancel(ctx)
+		engineDone := make(chan error, 1)
+		go func() { engineDone <- d.engine.Run(engineCtx) }()
+		// Run returns when the user picks Quit or a signal arrives; then the engine stops.
+		terr := tray.Run(ctx, tray.Options{
+			Engine:     d.engine,
+			Logger:     d.log,
+			LogFile:    a.paths.LogFile,
+			StatusLine: StatusLine,
+			Notifier:   d.notifier,
+			Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
+		})
+		stopEngine()
+		if err := <-engineDone; terr == nil {
+			terr = err
+		}
 		return terr
-	}
-	return err
+	})
 }
 
 // loginItem is the tray's "Start at login" checkbox over packaging's login autostart. Ticking
