@@ -327,11 +327,25 @@ func TestTrayMenuFollowsState(t *testing.T) {
 
 	// The timer: the keychain item changes behind the app's back (to keyA, which the API now
 	// rejects); the next timer refresh reads it and the menu follows.
+	countBefore := d.status(t).Refresh.Count
 	d.env.SecretToolStore(t, keyA)
 	m, _ = waitMenu(t, it, "Claude key: Rejected · "+last4(keyA), 15*time.Second)
 	seen := time.Now()
-	// The menu may change before the refresh records its end time: only lateness counts.
-	if last := d.status(t).Refresh.Last; last == nil || seen.Sub(*last) > stateChangeLimit {
+	// The refresh that showed it is the first one after the store. The menu may change before
+	// that refresh records its end time, so wait for the record: only lateness counts, and a
+	// later refresh's end (had another run since) would only make the gap smaller.
+	var last *time.Time
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st := d.status(t)
+		if st.Refresh.Count > countBefore {
+			last = st.Refresh.Last
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the menu shows the timer's change but refresh.count stayed %d", countBefore)
+		}
+	}
+	if last == nil || seen.Sub(*last) > stateChangeLimit {
 		t.Errorf("the timer refresh at %v showed in the menu only at %v", last, seen)
 	} else {
 		t.Logf("timer refresh shown at %v, its end recorded at %v", seen.Format("15:04:05.000"), last.Local().Format("15:04:05.000"))
