@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -332,8 +333,8 @@ func (e *Engine) Status() Status {
 	if s.Key.Note != "" {
 		s.Warnings = append(s.Warnings, s.Key.Note)
 	}
-	s.Helper = CheckHelper(e.opts.Paths.HelperPath, e.opts.Exe)
-	s.ClaudeSettings = SettingsStatusFor(e.opts.Paths, e.opts.Cwd, e.opts.Environ)
+	s.Helper = claude.CheckHelper(e.opts.Paths.Claude.Helper, e.opts.Exe)
+	s.ClaudeSettings = claude.SettingsStatusFor(e.opts.Paths.Claude, e.opts.Cwd, e.opts.Environ)
 	if s.ClaudeSettings.Conflicts == nil {
 		s.ClaudeSettings.Conflicts = []string{}
 	}

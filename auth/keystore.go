@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
 	"github.com/zalando/go-keyring"
 )
 
@@ -139,7 +140,7 @@ func (s *FileStore) Set(ctx context.Context, secret string) error {
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder for %s: %w", s.Path, err)
 	}
-	if err := writeFileAtomic(s.Path, []byte(secret+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(s.Path, []byte(secret+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", s.Path, err)
 	}
 	return nil

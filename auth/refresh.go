@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // errSourceRejected marks a refresh that read a key the API rejects.
@@ -263,7 +266,7 @@ func (e *Engine) importEnvOnce(ctx context.Context) (Key, error) {
 	done := e.imported
 	e.imported = true
 	e.mu.Unlock()
-	raw, _ := lookupEnv(e.opts.Environ, "CLAUDE_API_KEY")
+	raw, _ := claude.LookupEnv(e.opts.Environ, keyshape.EnvImport)
 	if done || raw == "" {
 		return Key{}, nil
 	}
@@ -338,19 +341,19 @@ func (e *Engine) repairHelper() {
 	if e.opts.Exe == "" {
 		return
 	}
-	if wired, _ := SettingsWired(p.SettingsPath, p.HelperPath); !wired {
+	if wired, _ := claude.SettingsWired(p.Claude.Settings, p.Claude.Helper); !wired {
 		return
 	}
-	hs := CheckHelper(p.HelperPath, e.opts.Exe)
+	hs := claude.CheckHelper(p.Claude.Helper, e.opts.Exe)
 	if hs.OK {
 		return
 	}
-	if err := WriteHelper(p.HelperPath, e.opts.Exe); err != nil {
-		e.log.Error("could not repair the helper script", "path", p.HelperPath, "problem", hs.Problem, "err", err)
+	if err := claude.WriteHelper(p.Claude.Helper, e.opts.Exe); err != nil {
+		e.log.Error("could not repair the helper script", "path", p.Claude.Helper, "problem", hs.Problem, "err", err)
 		return
 	}
-	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.HelperPath, hs.Problem)
-	e.log.Warn("helper script repaired", "path", p.HelperPath, "problem", hs.Problem)
+	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.Claude.Helper, hs.Problem)
+	e.log.Warn("helper script repaired", "path", p.Claude.Helper, "problem", hs.Problem)
 	e.emit(EventHelperRepaired, "", msg)
 }
 

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // Source is where a refresh reads the current key from when it is not the keychain itself.
@@ -54,7 +56,7 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	if errText != "" {
 		// A failing command may print a key on stderr (a debug line, a token in an error): the
 		// error reaches status, notifications and the terminal, so anything key-shaped is masked.
-		errText = "; stderr: " + keyPattern.ReplaceAllStringFunc(Redact(errText, strings.TrimSpace(out)), Fingerprint)
+		errText = "; stderr: " + keyshape.Mask(Redact(errText, strings.TrimSpace(out)))
 	}
 	// The command line itself may hold a secret (a token in a URL): mask what the output was.
 	command := Redact(c.Command, strings.TrimSpace(out))
