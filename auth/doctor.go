@@ -53,8 +53,8 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	p := e.opts.Paths
 	store := e.opts.Store
 
-	secret, err := store.Get(ctx)
-	var key Key
+	key, err := readStored(ctx, store)
+	var unusable *KeyError
 	switch {
 	case errors.Is(err, ErrKeychainUnavailable):
 		add("keychain", CheckFail, err.Error(), keychainHint)
@@ -66,20 +66,14 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	switch {
 	case errors.Is(err, ErrNoKey):
 		add("key present", CheckFail, err.Error(), "run `claude-keytray update-key` (or `claude-keytray import`)")
+	case errors.As(err, &unusable):
+		add("key present", CheckFail, "the stored key is not usable: "+unusable.Error(), "run `claude-keytray update-key` with a valid key")
 	case err != nil:
 		add("key present", CheckFail, "could not read the key: "+err.Error(), "fix the keychain first")
+	case key.Note != "":
+		add("key present", CheckWarn, key.Fingerprint()+": "+key.Note, "")
 	default:
-		k, perr := ParseKey(secret)
-		if perr != nil {
-			add("key present", CheckFail, "the stored key is not usable: "+perr.Error(), "run `claude-keytray update-key` with a valid key")
-		} else {
-			key = k
-			if k.Note != "" {
-				add("key present", CheckWarn, k.Fingerprint()+": "+k.Note, "")
-			} else {
-				add("key present", CheckPass, k.Fingerprint()+" ("+store.Kind()+")", "")
-			}
-		}
+		add("key present", CheckPass, key.Fingerprint()+" ("+store.Kind()+")", "")
 	}
 	if !key.IsZero() {
 		if !opt.Verify {

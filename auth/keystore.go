@@ -152,3 +152,18 @@ func (s *FileStore) Delete(ctx context.Context) error {
 	}
 	return nil
 }
+
+// readStored reads the key in s and parses it. The error wraps the store's (ErrNoKey,
+// ErrKeychainUnavailable) or, for a stored value that is not a usable key, the *KeyError, with
+// where it is and what to do.
+func readStored(ctx context.Context, s Store) (Key, error) {
+	secret, err := s.Get(ctx)
+	if err != nil {
+		return Key{}, err
+	}
+	k, err := ParseKey(secret)
+	if err != nil {
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", s.Where(), err)
+	}
+	return k, nil
+}

@@ -127,7 +127,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 	if e.opts.Source != nil {
 		return e.readFromSource(ctx)
 	}
-	secret, err := e.opts.Store.Get(ctx)
+	k, err := readStored(ctx, e.opts.Store)
 	switch {
 	case errors.Is(err, ErrNoKey):
 		if k, ierr := e.importEnvOnce(ctx); ierr != nil {
@@ -151,17 +151,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 		e.mu.Unlock()
 		return false, err
 	}
-	k, perr := ParseKey(secret)
-	if perr == nil {
-		e.opts.Redactor.Add(k.Secret())
-	}
-	if perr != nil {
-		err := fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
-		e.mu.Lock()
-		e.storeErr = err.Error()
-		e.mu.Unlock()
-		return false, err
-	}
+	e.opts.Redactor.Add(k.Secret())
 	e.mu.Lock()
 	e.storeErr = ""
 	same := e.key.Secret() == k.Secret()
