@@ -42,6 +42,9 @@ type DoctorReport struct {
 type DoctorOptions struct {
 	// Verify asks the API whether the key is accepted (a network call).
 	Verify bool
+	// Daemon is who owns the user's engine when doctor runs in another process (the CLI asks
+	// the control API); nil means this engine's own daemon status.
+	Daemon *DaemonStatus
 }
 
 // Doctor runs the troubleshooting list as checks, each with a fix.
@@ -129,6 +132,9 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	e.mu.Lock()
 	d := e.daemon
 	e.mu.Unlock()
+	if opt.Daemon != nil {
+		d = *opt.Daemon
+	}
 	if d.Running {
 		add("daemon", CheckPass, fmt.Sprintf("running (pid %d, %s)", d.PID, d.Socket), "")
 	} else {

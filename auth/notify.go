@@ -12,7 +12,6 @@ import (
 type notifyPolicy struct {
 	notifier Notifier
 	log      *slog.Logger
-	off      bool
 
 	mu     sync.Mutex
 	active map[string]bool
@@ -97,9 +96,9 @@ func (p *notifyPolicy) send(title, body string) {
 // deliver shows a notification whether or not a 401 event mutes the others.
 func (p *notifyPolicy) deliver(title, body string) {
 	if p.log != nil {
-		p.log.Info("notification", "title", title, "body", body, "sent", p.notifier != nil && !p.off)
+		p.log.Info("notification", "title", title, "body", body, "sent", p.notifier != nil)
 	}
-	if p.notifier == nil || p.off {
+	if p.notifier == nil {
 		return
 	}
 	if err := p.notifier.Notify(title, body); err != nil && p.log != nil {

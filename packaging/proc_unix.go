@@ -3,7 +3,6 @@
 package packaging
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"syscall"
@@ -17,8 +16,3 @@ func detach(cmd *exec.Cmd) {
 
 // terminate asks for a clean exit, which removes the socket and releases the lock.
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
-
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}

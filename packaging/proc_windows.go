@@ -20,17 +20,3 @@ func detach(cmd *exec.Cmd) {
 // terminate ends the process. Windows has no SIGTERM for a process without a console; the
 // engine copes with the socket and lock a killed process leaves behind.
 func terminate(p *os.Process) error { return p.Kill() }
-
-func alive(pid int) bool {
-	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
-	if err != nil {
-		return false
-	}
-	defer windows.CloseHandle(h)
-	var code uint32
-	if err := windows.GetExitCodeProcess(h, &code); err != nil {
-		return false
-	}
-	const stillActive = 259
-	return code == stillActive
-}

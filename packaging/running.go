@@ -2,12 +2,8 @@ package packaging
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -15,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
 // Running reports whether the app (tray or daemon) answers on the control socket, and its pid.
@@ -30,24 +27,10 @@ func Running(o Options) (int, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", o.Paths.Socket)
-		},
-		DisableKeepAlives: true,
-	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://claude-keytray/api/auth/status", nil)
+	c := control.NewClient(o.Paths.Socket)
+	defer c.Close()
+	st, err := c.Status(ctx)
 	if err != nil {
-		return 0, false
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var st auth.Status
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st) != nil {
 		return 0, false
 	}
 	return st.Daemon.PID, st.Daemon.Running && st.Daemon.PID > 0
@@ -137,14 +120,14 @@ func stopPID(o Options, pid int) error {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if !alive(pid) {
+		if !control.ProcessAlive(pid) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = p.Kill()
 	time.Sleep(100 * time.Millisecond)
-	if alive(pid) {
+	if control.ProcessAlive(pid) {
 		return fmt.Errorf("claude-keytray (pid %d) did not stop; end it with your task manager or `kill -9 %d`", pid, pid)
 	}
 	return nil

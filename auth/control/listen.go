@@ -119,7 +119,7 @@ func acquire(dir string) (*Lock, error) {
 func waitForPID(path string) int {
 	for i := 0; i < 20; i++ {
 		// A dead daemon's pid can still be in the file for a moment after a rival took the lock.
-		if pid := readPIDFile(path); pid > 0 && processAlive(pid) {
+		if pid := readPIDFile(path); pid > 0 && ProcessAlive(pid) {
 			return pid
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -150,7 +150,7 @@ func readPIDFile(path string) int {
 // ReadPID returns the pid of the daemon that owns socketPath, if one is alive.
 func ReadPID(socketPath string) (int, bool) {
 	pid := readPIDFile(filepath.Join(filepath.Dir(socketPath), auth.LockFileName))
-	if pid <= 0 || !processAlive(pid) {
+	if pid <= 0 || !ProcessAlive(pid) {
 		return 0, false
 	}
 	return pid, true

@@ -8,8 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// processAlive uses signal 0: EPERM still means the process exists.
-func processAlive(pid int) bool {
+// ProcessAlive reports whether pid names a running process. Signal 0 tells: EPERM still means
+// the process exists (it belongs to someone else).
+func ProcessAlive(pid int) bool {
 	err := unix.Kill(pid, 0)
 	return err == nil || errors.Is(err, unix.EPERM)
 }

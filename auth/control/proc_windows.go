@@ -7,7 +7,8 @@ import "golang.org/x/sys/windows"
 // stillActive is what GetExitCodeProcess reports for a running process.
 const stillActive = 259
 
-func processAlive(pid int) bool {
+// ProcessAlive reports whether pid names a running process.
+func ProcessAlive(pid int) bool {
 	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(pid))
 	if err != nil {
 		return false

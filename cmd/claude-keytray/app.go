@@ -79,15 +79,21 @@ func (a *app) fileLogger() (*slog.Logger, io.Closer) {
 	return l, c
 }
 
-// engine makes an in-process engine for commands that work without a daemon.
-func (a *app) engine(log *slog.Logger) *auth.Engine {
-	return auth.New(auth.Options{
+// engineOptions wire an engine to this app: its paths, config, store, source and redactor.
+func (a *app) engineOptions(log *slog.Logger, notifier auth.Notifier) auth.Options {
+	return auth.Options{
 		Paths:    a.paths,
 		Config:   a.cfg,
 		Store:    a.store,
 		Source:   a.source(),
 		Exe:      exe(),
 		Logger:   log,
+		Notifier: notifier,
 		Redactor: a.redactor,
-	})
+	}
+}
+
+// engine makes an in-process engine for commands that work without a daemon.
+func (a *app) engine(log *slog.Logger) *auth.Engine {
+	return auth.New(a.engineOptions(log, nil))
 }

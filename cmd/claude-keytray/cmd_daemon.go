@@ -87,16 +87,7 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 	if a.cfg.NotificationsOn() {
 		notifier = tray.NewNotifier(nil)
 	}
-	e := auth.New(auth.Options{
-		Paths:    a.paths,
-		Config:   a.cfg,
-		Store:    a.store,
-		Source:   a.source(),
-		Exe:      exe(),
-		Logger:   log,
-		Notifier: notifier,
-		Redactor: a.redactor,
-	})
+	e := auth.New(a.engineOptions(log, notifier))
 	e.Load(ctx)
 	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket})
 	srv := control.NewServer(e, control.ServerOptions{Logger: log})

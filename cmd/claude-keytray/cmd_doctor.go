@@ -28,9 +28,8 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			ctx := context.Background()
 			log, closer := a.fileLogger()
 			defer closer.Close()
-			e := a.engine(log)
-			e.SetDaemon(daemonStatus(ctx, a))
-			rep := e.Doctor(ctx, auth.DoctorOptions{Verify: !noVerify})
+			d := daemonStatus(ctx, a)
+			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d})
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)

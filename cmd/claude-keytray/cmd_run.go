@@ -133,14 +133,11 @@ func (b *runBackend) close() {
 // notifyingEngine is a.engine with desktop notifications (unless the config turns them off),
 // for commands that handle a 401 without a daemon.
 func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
-	o := a.engine(log).Options()
-	if a.cfg.NotificationsOn() {
-		o.Notifier = n
+	if !a.cfg.NotificationsOn() {
+		n = nil
 	}
-	return auth.New(o)
+	return auth.New(a.engineOptions(log, n))
 }
-
-// callersFile is where `key` without a daemon keeps its record of Claude Code's helper calls.
 
 // detachedNotifier hands a notification to a background `claude-keytray key
 // --deliver-notification`: Claude Code waits for the helper to exit, so the helper must not

@@ -359,9 +359,8 @@ func (s *setup) sayRunning(pid int, already bool) {
 func (s *setup) doctor(ctx context.Context) error {
 	log, closer := s.a.fileLogger()
 	defer closer.Close()
-	e := s.a.engine(log)
-	e.SetDaemon(daemonStatus(ctx, s.a))
-	rep := e.Doctor(ctx, auth.DoctorOptions{Verify: true})
+	d := daemonStatus(ctx, s.a)
+	rep := s.a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: true, Daemon: &d})
 	var pass, warn, fail int
 	for _, c := range rep.Checks {
 		switch c.Status {
