@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/logging"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -43,7 +44,7 @@ type Options struct {
 	Environ []string
 	Cwd     string
 	// Redactor learns every key the engine handles so the log can mask it; may be nil.
-	Redactor *Redactor
+	Redactor *logging.Redactor
 }
 
 // Engine owns the key: it reads, stores, checks and refreshes it and reports status and events.
@@ -96,7 +97,7 @@ func New(opts Options) *Engine {
 		opts.Cwd, _ = os.Getwd()
 	}
 	if opts.Redactor == nil {
-		opts.Redactor = &Redactor{}
+		opts.Redactor = &logging.Redactor{}
 	}
 	if opts.Store == nil {
 		opts.Store = NewKeyringStore(opts.Config.KeychainTimeout())

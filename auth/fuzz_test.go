@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/claude-keytray/claude-keytray/auth/logging"
 )
 
 // fuzzMarker is planted inside fuzzed keys. It appears in no message the program writes, so
@@ -91,7 +93,7 @@ func FuzzRedact(f *testing.F) {
 		if out := Redact(text, s); strings.Contains(out, s) {
 			t.Fatalf("Redact left the key in %q", out)
 		}
-		var r Redactor
+		var r logging.Redactor
 		r.Add(s)
 		if out := r.Redact(text); strings.Contains(out, s) {
 			t.Fatalf("Redactor.Redact left the key in %q", out)
@@ -115,8 +117,8 @@ func FuzzSourceOutput(f *testing.F) {
 		store := &memStore{secret: old}
 		chk := &fakeChecker{}
 		var logBuf syncBuffer
-		red := &Redactor{}
-		log := slog.New(NewRedactingHandler(slog.NewTextHandler(&logBuf, nil), red))
+		red := &logging.Redactor{}
+		log := slog.New(logging.NewRedactingHandler(slog.NewTextHandler(&logBuf, nil), red))
 		home := t.TempDir()
 		notes := &recNotifier{}
 		e := New(Options{

@@ -116,19 +116,4 @@ func MaskKeys(s string) string { return keyshape.Mask(s) }
 
 // Redact replaces every occurrence of secret in s by its fingerprint; errors and output that
 // come from elsewhere (a source's stderr, an API body) pass through it before anyone sees them.
-func Redact(s, secret string) string {
-	if secret == "" || len(secret) < 4 {
-		return s
-	}
-	mask := Fingerprint(secret)
-	if len(mask) >= len(secret) || strings.Contains(mask, secret) {
-		// A secret no longer than its fingerprint (a bare prefix, a short token) gets no tail.
-		mask = "…"
-	}
-	// A mask's last characters and the text after it can form a new copy of a repetitive
-	// secret, so replacing repeats until none is left; every pass shortens s.
-	for strings.Contains(s, secret) {
-		s = strings.ReplaceAll(s, secret, mask)
-	}
-	return s
-}
+func Redact(s, secret string) string { return keyshape.Redact(s, secret) }

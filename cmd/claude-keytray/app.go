@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/logging"
 )
 
 // app is what every command needs: resolved paths, the config and the key store.
@@ -16,7 +17,7 @@ type app struct {
 	paths    auth.Paths
 	cfg      auth.Config
 	store    auth.Store
-	redactor *auth.Redactor
+	redactor *logging.Redactor
 }
 
 func newApp(g *globalFlags) (*app, error) {
@@ -32,7 +33,7 @@ func newApp(g *globalFlags) (*app, error) {
 	if g != nil && g.store != "" {
 		kind = g.store
 	}
-	a := &app{paths: p, cfg: cfg, redactor: &auth.Redactor{}}
+	a := &app{paths: p, cfg: cfg, redactor: &logging.Redactor{}}
 	switch kind {
 	case "", "keychain":
 		a.store = auth.NewKeyringStore(cfg.KeychainTimeout())
@@ -72,7 +73,7 @@ func (a *app) source() auth.Source {
 
 // fileLogger logs to the log file only: CLI commands keep stderr for their own messages.
 func (a *app) fileLogger() (*slog.Logger, io.Closer) {
-	l, c, err := auth.NewLogger(auth.LogOptions{File: a.paths.LogFile}, a.redactor)
+	l, c, err := logging.NewLogger(logging.LogOptions{File: a.paths.LogFile}, a.redactor)
 	if err != nil {
 		return slog.New(slog.NewTextHandler(io.Discard, nil)), io.NopCloser(nil)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/auth/logging"
 	"github.com/claude-keytray/claude-keytray/tray"
 	"github.com/spf13/cobra"
 )
@@ -74,11 +75,11 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 		}
 		return nil, fmt.Errorf("starting the control API on %s: %w", a.paths.Socket, err)
 	}
-	var logOpt = auth.LogOptions{File: a.paths.LogFile}
+	var logOpt = logging.LogOptions{File: a.paths.LogFile}
 	if stderr != nil {
 		logOpt.Stderr = stderr
 	}
-	log, closer, err := auth.NewLogger(logOpt, a.redactor)
+	log, closer, err := logging.NewLogger(logOpt, a.redactor)
 	if err != nil {
 		lock.Release()
 		return nil, fmt.Errorf("opening the log %s: %w", a.paths.LogFile, err)

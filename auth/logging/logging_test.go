@@ -1,4 +1,4 @@
-package auth
+package logging
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 )
+
+// testAPIKey has a Console key's shape.
+const testAPIKey = "sk-ant-api03-" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_-abcdefghijklmnopqrstuvwxyz0123456-a1b2"
 
 // A key logged on purpose, in every way a careless line could, comes out masked.
 func TestLogRedactsKeys(t *testing.T) {

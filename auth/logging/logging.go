@@ -1,4 +1,6 @@
-package auth
+// Package logging writes claude-keytray's log: a rotated file (and stderr for a daemon in a
+// terminal) in which no record can carry a key, because every string passes a Redactor first.
+package logging
 
 import (
 	"context"
@@ -36,7 +38,7 @@ func (r *Redactor) Add(secret string) {
 func (r *Redactor) Redact(s string) string {
 	r.mu.RLock()
 	for sec := range r.secrets {
-		s = Redact(s, sec)
+		s = keyshape.Redact(s, sec)
 	}
 	r.mu.RUnlock()
 	// Anything shaped like a key is masked too, even one the engine never saw (pasted into a
