@@ -1,6 +1,8 @@
 package claude
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 )
@@ -35,6 +37,23 @@ func FilesIn(home, dir, stateDir string) Files {
 		Dir:           dir,
 		Helper:        filepath.Join(dir, HelperFileName),
 		Settings:      filepath.Join(dir, "settings.json"),
-		InstallRecord: filepath.Join(stateDir, "install.json"),
+		InstallRecord: filepath.Join(stateDir, recordName(home, dir)),
 	}
+}
+
+// legacyRecordName is the one install record of older versions, and still the default
+// folder's.
+const legacyRecordName = "install.json"
+
+// recordName gives each Claude folder its own install record, so installing into a second
+// CLAUDE_CONFIG_DIR never overwrites what uninstall needs for the first.
+func recordName(home, dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if samePath(dir, filepath.Join(home, ".claude")) {
+		return legacyRecordName
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(dir)))
+	return "install-" + hex.EncodeToString(sum[:6]) + ".json"
 }

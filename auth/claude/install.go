@@ -27,6 +27,9 @@ type InstallOptions struct {
 	Force bool
 	// DryRun reports the changes and writes nothing.
 	DryRun bool
+	// Moved are keys found in the settings in plain text (FindPlaintextKeys) that the caller
+	// has put into the keychain: their "env" entries are removed from the settings.
+	Moved []string
 }
 
 // UninstallOptions tune Uninstall.
@@ -72,8 +75,14 @@ type installRecord struct {
 	PreviousHelperPresent bool   `json:"previous_api_key_helper_present"`
 	PreviousHelperJSON    string `json:"previous_api_key_helper_json,omitempty"`
 	// PreviousHelperInBackup is set instead of PreviousHelperJSON when the old command held
-	// something shaped like a key, which is then kept only in the backup.
+	// something shaped like a key (records of older versions, whose backups kept it).
 	PreviousHelperInBackup bool `json:"previous_api_key_helper_in_backup,omitempty"`
+	// PreviousHelperHeldKey: the old command printed a key in plain text. It is not kept
+	// anywhere and uninstall does not put it back.
+	PreviousHelperHeldKey bool `json:"previous_api_key_helper_held_key,omitempty"`
+	// BackupScrubbed: the backup has every plaintext key replaced by its fingerprint, so it is
+	// a record of the other settings, never restored byte for byte.
+	BackupScrubbed bool `json:"backup_scrubbed,omitempty"`
 	// SettingsSHA256 is the hash of settings.json right after the edit: while it still
 	// matches, nobody else has changed the file and the backup can be restored as is.
 	SettingsSHA256 string `json:"settings_sha256"`
@@ -127,18 +136,25 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 	if err != nil {
 		return InstallResult{}, fmt.Errorf("resolving the settings path %s: %w", p.Settings, err)
 	}
-	prev, _, err := readInstallRecord(p.InstallRecord)
+	recordPath := recordFor(p, settingsPath)
+	prev, _, err := readInstallRecord(recordPath)
 	if err != nil {
 		return InstallResult{}, err
+	}
+	if prev != nil && !samePath(prev.SettingsPath, settingsPath) {
+		prev = nil // another Claude folder's record: not ours to build on
 	}
 	doc, err := readSettings(settingsPath)
 	if err != nil {
 		return InstallResult{}, err
 	}
+	if err := checkWritable(settingsPath, doc, helperPath); err != nil {
+		return InstallResult{}, err
+	}
 
 	// Decide everything before writing anything, so a refusal leaves no trace.
 	wired := doc.runsHelper(helperPath)
-	var newSettings []byte
+	newSettings := doc.raw
 	value := HelperSettingValue(helperPath)
 	if !wired {
 		if doc.pointsSomewhere() && !opt.Force {
@@ -149,15 +165,32 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 			return InstallResult{}, err
 		}
 	}
+	var movedOut []string
+	if len(opt.Moved) > 0 {
+		moved := map[string]bool{}
+		for _, m := range opt.Moved {
+			moved[m] = true
+		}
+		if newSettings, movedOut, err = withoutEnvKeys(settingsPath, newSettings, moved); err != nil {
+			return InstallResult{}, err
+		}
+	}
+	settingsChange := !bytes.Equal(newSettings, doc.raw) || !doc.exists && !wired
 	helperNeeded := !helperFileOK(helperPath, exe)
-	if wired && !helperNeeded {
+	staleBackup := false
+	if prev != nil && prev.BackupPath != "" {
+		if b, err := os.ReadFile(prev.BackupPath); err == nil {
+			_, staleBackup = scrubbed(prev.BackupPath, b)
+		}
+	}
+	if !settingsChange && !helperNeeded && !staleBackup {
 		return InstallResult{Changes: []Change{}}, nil
 	}
 
 	var steps []step
 	var created []string
 	dirs := missingDirs(filepath.Dir(helperPath))
-	if !wired {
+	if settingsChange {
 		dirs = append(dirs, missingDirs(filepath.Dir(settingsPath))...)
 	}
 	dirs = uniqueDeepestFirst(dirs)
@@ -176,8 +209,25 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 			return WriteHelper(helperPath, exe)
 		}})
 	}
-	if !wired {
-		rec := installRecord{
+	if !settingsChange && !staleBackup {
+		return runSteps(steps, opt.DryRun)
+	}
+	if wired && prev == nil {
+		// Wired without a record (it was lost, or the user set it by hand): nothing to undo
+		// later but the edit itself, which uninstall finds from the settings alone.
+		steps = append(steps, step{Change{Path: settingsPath, Action: "wrote", Detail: "removed " + strings.Join(movedOut, ", ") + " (the key is in the keychain now)"}, func() error {
+			return writeSettings(settingsPath, newSettings, doc.perm)
+		}})
+		return runSteps(steps, opt.DryRun)
+	}
+
+	var rec installRecord
+	if prev != nil && wired {
+		// Already wired by an earlier install: its record (and backup) stay the reference;
+		// only the hash of the edited file and a backup without keys change.
+		rec = *prev
+	} else {
+		rec = installRecord{
 			Version:               installRecordVersion,
 			Exe:                   exe,
 			HelperPath:            helperPath,
@@ -185,37 +235,62 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 			SettingsExisted:       doc.exists,
 			PreviousHelperPresent: doc.helperPresent,
 			PreviousHelperJSON:    doc.helperRaw,
-			SettingsSHA256:        sha256Hex(newSettings),
 		}
 		if keyshape.Mask(doc.helperRaw) != doc.helperRaw {
-			rec.PreviousHelperJSON, rec.PreviousHelperInBackup = "", true
+			rec.PreviousHelperJSON, rec.PreviousHelperHeldKey = "", true
 		}
-		if doc.exists {
-			backup, err := chooseBackup(settingsPath, doc.raw, prev)
-			if err != nil {
+	}
+	rec.SettingsSHA256 = sha256Hex(newSettings)
+	backupFrom := doc.raw
+	if rec.BackupPath != "" {
+		if b, err := os.ReadFile(rec.BackupPath); err == nil {
+			backupFrom = b
+		}
+	}
+	if doc.exists || rec.BackupPath != "" {
+		backupBytes, dirty := scrubbed(settingsPath, backupFrom)
+		backup := rec.BackupPath
+		if backup == "" {
+			if backup, err = chooseBackup(settingsPath, backupBytes, prev); err != nil {
 				return InstallResult{}, err
 			}
-			rec.BackupPath, rec.BackupSHA256 = backup, sha256Hex(doc.raw)
-			steps = append(steps, step{Change{Path: backup, Action: "backed up to", Detail: "copy of " + filepath.Base(settingsPath) + " before the edit"}, func() error {
-				if err := atomicfile.WriteFile(backup, doc.raw, 0o600); err != nil {
-					return fmt.Errorf("backing up %s to %s: %w", settingsPath, backup, err)
-				}
-				return nil
-			}})
 		}
+		rec.BackupScrubbed = rec.BackupScrubbed || dirty
+		rec.BackupPath, rec.BackupSHA256 = backup, sha256Hex(backupBytes)
+		detail := "copy of " + filepath.Base(settingsPath) + " before the edit"
+		if dirty {
+			detail += ", with its plaintext keys replaced by their fingerprints"
+		}
+		steps = append(steps, step{Change{Path: backup, Action: "backed up to", Detail: detail}, func() error {
+			if err := atomicfile.WriteFile(backup, backupBytes, 0o600); err != nil {
+				return fmt.Errorf("backing up %s to %s: %w", settingsPath, backup, err)
+			}
+			return nil
+		}})
+	}
+	// The record goes first: an install killed (or out of disk) between the two writes then
+	// leaves a record of an edit not yet made, which uninstall handles, rather than an edit
+	// without a record, which uninstall could not undo (a replaced apiKeyHelper would be lost).
+	steps = append(steps, step{Change{Path: recordPath, Action: "wrote", Detail: "what install changed, for uninstall"}, func() error {
+		if rec.InstalledAt.IsZero() {
+			rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
+		}
+		rec.CreatedDirs = append(rec.CreatedDirs, created...)
+		return writeInstallRecord(recordPath, rec)
+	}})
+	if settingsChange {
 		action := "wrote"
 		if !doc.exists {
 			action = "created"
 		}
-		// The record goes first: an install killed (or out of disk) between the two writes then
-		// leaves a record of an edit not yet made, which uninstall handles, rather than an edit
-		// without a record, which uninstall could not undo (a replaced apiKeyHelper would be lost).
-		steps = append(steps, step{Change{Path: p.InstallRecord, Action: "wrote", Detail: "what install changed, for uninstall"}, func() error {
-			rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
-			rec.CreatedDirs = created
-			return writeInstallRecord(p.InstallRecord, rec)
-		}})
-		steps = append(steps, step{Change{Path: settingsPath, Action: action, Detail: "apiKeyHelper = " + value}, func() error {
+		detail := "apiKeyHelper = " + value
+		if wired {
+			detail = ""
+		}
+		if len(movedOut) > 0 {
+			detail = strings.TrimPrefix(detail+"; removed "+strings.Join(movedOut, ", ")+" (the key is in the keychain now)", "; ")
+		}
+		steps = append(steps, step{Change{Path: settingsPath, Action: action, Detail: detail}, func() error {
 			return writeSettings(settingsPath, newSettings, doc.perm)
 		}})
 	}
@@ -227,10 +302,20 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 // Without a record it removes the helper and an apiKeyHelper that runs it. Running it again
 // changes nothing.
 func Uninstall(p Files, opt UninstallOptions) (InstallResult, error) {
-	rec, ok, err := readInstallRecord(p.InstallRecord)
+	settingsPath, err := filepath.Abs(p.Settings)
+	if err != nil {
+		return InstallResult{}, fmt.Errorf("resolving the settings path %s: %w", p.Settings, err)
+	}
+	recordPath := recordFor(p, settingsPath)
+	rec, ok, err := readInstallRecord(recordPath)
 	if err != nil {
 		return InstallResult{}, err
 	}
+	if ok && !samePath(rec.SettingsPath, settingsPath) {
+		// The record of another Claude folder (an older version kept one for all): leave it.
+		rec, ok = nil, false
+	}
+	p.InstallRecord = recordPath
 	var steps []step
 	if ok {
 		steps, err = planUninstallFromRecord(p, rec)
@@ -264,14 +349,17 @@ func planUninstallFromRecord(p Files, rec *installRecord) ([]step, error) {
 		}
 	}
 	unchanged := exists && sha256Hex(raw) == rec.SettingsSHA256
+	// A backup without its keys is never written back whole: that would put fingerprints
+	// where the user's values were.
+	restorable := backupOK && !rec.BackupScrubbed
 
 	switch {
 	case unchanged && !rec.SettingsExisted:
 		removed[settingsPath] = true
 		steps = append(steps, step{Change{Path: settingsPath, Action: "removed", Detail: "install created it"}, func() error {
-			return removeFile(settingsPath)
+			return removeSettingsFile(settingsPath)
 		}})
-	case unchanged && backupOK:
+	case unchanged && restorable:
 		steps = append(steps, step{Change{Path: settingsPath, Action: "restored", Detail: "from " + rec.BackupPath}, func() error {
 			return writeSettings(settingsPath, backup, perm)
 		}})
@@ -286,15 +374,19 @@ func planUninstallFromRecord(p Files, rec *installRecord) ([]step, error) {
 			var out []byte
 			var detail string
 			prevJSON, prevKnown := rec.PreviousHelperJSON, true
+			heldKey := rec.PreviousHelperHeldKey || rec.PreviousHelperInBackup && rec.BackupScrubbed
 			if rec.PreviousHelperInBackup {
 				prevJSON, prevKnown = "", false
-				if backupOK {
+				if backupOK && !rec.BackupScrubbed {
 					if r, present, err := parseSettings(rec.BackupPath, backup); err == nil && present {
 						prevJSON, prevKnown = r, true
 					}
 				}
 			}
 			switch {
+			case heldKey:
+				out, err = removeHelperBytes(settingsPath, raw)
+				detail = "apiKeyHelper removed; the one before install printed a key in plain text and is not put back"
 			case rec.PreviousHelperPresent && prevKnown:
 				out, err = setHelperBytes(settingsPath, raw, prevJSON)
 				detail = "apiKeyHelper put back to its value before install"
@@ -308,7 +400,9 @@ func planUninstallFromRecord(p Files, rec *installRecord) ([]step, error) {
 			if err != nil {
 				return nil, err
 			}
-			if unchanged {
+			if unchanged && rec.BackupScrubbed {
+				detail += "; the rest of the file kept"
+			} else if unchanged {
 				detail += "; the backup was missing or changed"
 			} else {
 				detail += "; other changes since install kept"
@@ -321,7 +415,7 @@ func planUninstallFromRecord(p Files, rec *installRecord) ([]step, error) {
 
 	if rec.BackupPath != "" && fileExists(rec.BackupPath) {
 		// A settings file still equal to the backup is one an interrupted install never edited.
-		if backupOK && (unchanged || bytes.Equal(raw, backup)) {
+		if backupOK && (unchanged || bytes.Equal(raw, backup) || rec.BackupScrubbed) {
 			removed[rec.BackupPath] = true
 			steps = append(steps, step{Change{Path: rec.BackupPath, Action: "removed", Detail: "backup no longer needed"}, func() error {
 				return removeFile(rec.BackupPath)
@@ -497,4 +591,58 @@ func removeFile(path string) error {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// recordFor is where install keeps its record for the settings at settingsPath: the per-folder
+// record, or the single install.json of older versions when that one is this folder's.
+func recordFor(p Files, settingsPath string) string {
+	if fileExists(p.InstallRecord) {
+		return p.InstallRecord
+	}
+	legacy := filepath.Join(filepath.Dir(p.InstallRecord), legacyRecordName)
+	if rec, ok, err := readInstallRecord(legacy); err == nil && ok && samePath(rec.SettingsPath, settingsPath) {
+		return legacy
+	}
+	return p.InstallRecord
+}
+
+// removeSettingsFile removes a settings file install created. Created through a link (a
+// dotfiles link whose target was missing), the target goes and the link stays as it was.
+func removeSettingsFile(path string) error {
+	return removeFile(linkTarget(path))
+}
+
+// checkWritable finds, before anything is written, what would make install stop halfway: a
+// settings file the user made read-only, a link into a read-only place (a Nix store), or a
+// link whose target's folder does not exist yet.
+func checkWritable(settingsPath string, doc settingsDoc, helperPath string) error {
+	target := linkTarget(settingsPath)
+	if doc.exists && doc.perm&0o200 == 0 {
+		return fmt.Errorf("%s is read-only (mode %04o), so claude-keytray leaves it alone; make it writable (chmod u+w %s) and run install again, or set \"apiKeyHelper\": %s in it yourself",
+			settingsPath, doc.perm, shQuoteIfNeeded(target), jsonString(HelperSettingValue(helperPath)))
+	}
+	dir := filepath.Dir(target)
+	if target != settingsPath {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s is a link to %s, whose folder does not exist (are your dotfiles checked out?); check them out, or remove the link, and run install again", settingsPath, target)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		if err := probeWrite(dir); err != nil {
+			return fmt.Errorf("cannot write %s: its folder %s is not writable (%v); settings kept in a read-only place (a Nix store, say) must get apiKeyHelper = %s where they are made", settingsPath, dir, err, HelperSettingValue(helperPath))
+		}
+	}
+	return nil
+}
+
+// probeWrite creates and removes a file in dir: the one way to learn that a write would work
+// there (a read-only mount refuses even root).
+func probeWrite(dir string) error {
+	f, err := os.CreateTemp(dir, ".claude-keytray-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

@@ -353,10 +353,13 @@ func TestInstallForeignHelper(t *testing.T) {
 	const secret = "sk-ant-api03-LEAKLEAKLEAKLEAKLEAKLEAKLEAKLEAKLEAK0001"
 	tests := []struct {
 		name, value, mention string
+		// keyed: the old command holds a key, which no file of ours may keep and uninstall
+		// must not write back.
+		keyed bool
 	}{
-		{"another program", "/usr/local/bin/vault-key --field api", "/usr/local/bin/vault-key --field api"},
-		{"a key in the command", "echo " + secret, "echo sk-ant-api03-…0001"},
-		{"our helper elsewhere", "/somewhere/else/auth_helper.sh", "/somewhere/else/auth_helper.sh"},
+		{"another program", "/usr/local/bin/vault-key --field api", "/usr/local/bin/vault-key --field api", false},
+		{"a key in the command", "echo " + secret, "echo sk-ant-api03-…0001", true},
+		{"our helper elsewhere", "/somewhere/else/auth_helper.sh", "/somewhere/else/auth_helper.sh", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,8 +388,13 @@ func TestInstallForeignHelper(t *testing.T) {
 			if wired, _ := SettingsWired(e.p.Settings, e.p.Helper); !wired {
 				t.Error("not wired after --force")
 			}
-			if got := readFileT(t, e.p.Settings+BackupSuffix); got != original {
-				t.Errorf("backup = %q, want %q", got, original)
+			wantBackup, wantBack := original, original
+			if tc.keyed {
+				wantBackup = strings.Replace(original, secret, "sk-ant-api03-…0001", 1)
+				wantBack = "{\n  \"model\": \"opus\"\n}\n"
+			}
+			if got := readFileT(t, e.p.Settings+BackupSuffix); got != wantBackup {
+				t.Errorf("backup = %q, want %q", got, wantBackup)
 			}
 			if strings.Contains(readFileT(t, e.p.InstallRecord), secret) {
 				t.Error("the install record holds the key from the old command")
@@ -394,8 +402,8 @@ func TestInstallForeignHelper(t *testing.T) {
 			if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got := readFileT(t, e.p.Settings); got != original {
-				t.Errorf("after uninstall settings = %q, want the original %q", got, original)
+			if got := readFileT(t, e.p.Settings); got != wantBack {
+				t.Errorf("after uninstall settings = %q, want %q", got, wantBack)
 			}
 
 			// Again, with an edit in between: only the old command comes back.
@@ -407,7 +415,7 @@ func TestInstallForeignHelper(t *testing.T) {
 			if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := readFileT(t, e.p.Settings), strings.Replace(original, "\"opus\"", "\"haiku\"", 1); got != want {
+			if got, want := readFileT(t, e.p.Settings), strings.Replace(wantBack, "\"opus\"", "\"haiku\"", 1); got != want {
 				t.Errorf("after edit and uninstall settings = %q, want %q", got, want)
 			}
 		})

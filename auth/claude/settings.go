@@ -329,10 +329,7 @@ func insertMember(body []byte, key, rawValue string) ([]byte, error) {
 // writeSettings replaces a settings file atomically. A symbolic link (dotfiles managers use
 // them) is followed so the link stays and its target gets the new content.
 func writeSettings(path string, data []byte, perm fs.FileMode) error {
-	target := path
-	if t, err := filepath.EvalSymlinks(path); err == nil {
-		target = t
-	}
+	target := linkTarget(path)
 	if err := atomicfile.WriteFile(target, data, perm); err != nil {
 		return fmt.Errorf("writing the Claude settings %s: %w", path, err)
 	}
@@ -526,4 +523,24 @@ func samePath(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// linkTarget follows symbolic links from path to the file they end at, which need not exist
+// yet (a dotfiles link before the checkout). A path that is no link is its own target.
+func linkTarget(path string) string {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return path
+		}
+		t, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(path), t)
+		}
+		path = t
+	}
+	return path
 }
