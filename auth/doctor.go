@@ -113,7 +113,7 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		add("conflicts", CheckFail, c, "remove it (unset the variable, or delete the entry from that settings file) so Claude Code uses the helper")
 	}
 
-	plain := plaintextKeyFiles(p, store)
+	plain := plaintextKeyFiles(p, e.opts.Cwd, store)
 	if len(plain) == 0 {
 		add("plaintext keys", CheckPass, "no plaintext key files or shell exports found", "")
 	}
@@ -121,7 +121,7 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		add("plaintext keys", f.status, f.detail, f.fix)
 	}
 
-	perms := permissionProblems(p, store)
+	perms := e.permissionProblems(p, store)
 	if len(perms) == 0 {
 		add("file permissions", CheckPass, "the helper, settings and state files are private", "")
 	}
@@ -157,9 +157,10 @@ type plainFinding struct {
 
 var exportPattern = regexp.MustCompile(`^\s*(export\s+)?(` + strings.Join(keyshape.EnvVars, "|") + `)\s*=\s*['"]?sk-ant-`)
 
-// plaintextKeyFiles looks where keys are commonly left in plaintext: the seed's key file and
-// exports in shell start-up files.
-func plaintextKeyFiles(p Paths, store Store) []plainFinding {
+// plaintextKeyFiles looks where keys are commonly left in plaintext: the seed's key file, the
+// Claude settings (user, and the project's for cwd) and our backups of them, and exports in
+// shell start-up files.
+func plaintextKeyFiles(p Paths, cwd string, store Store) []plainFinding {
 	var out []plainFinding
 	files := []string{p.PlainKeyFile}
 	if alt := filepath.Join(p.Claude.Dir, "api_key"); alt != p.PlainKeyFile {
@@ -172,6 +173,24 @@ func plaintextKeyFiles(p Paths, store Store) []plainFinding {
 			}
 			out = append(out, plainFinding{CheckFail, "a plaintext key file exists: " + f, "run `claude-keytray import --from file --remove-file` to move it into the keychain"})
 		}
+	}
+	settings := []string{p.Claude.Settings}
+	if cwd != "" {
+		settings = append(settings, filepath.Join(cwd, ".claude", "settings.json"), filepath.Join(cwd, ".claude", "settings.local.json"))
+	}
+	seen := map[string]bool{}
+	for _, f := range settings {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		keys, _ := claude.FindPlaintextKeys(f)
+		for _, k := range keys {
+			out = append(out, plainFinding{CheckFail, "a key sits in plain text in Claude's settings: " + k.String(), "run `claude-keytray install --move-key` to move it into the keychain (or delete it from that file)"})
+		}
+	}
+	for _, b := range claude.BackupsWithKeys(p.Claude.Settings) {
+		out = append(out, plainFinding{CheckFail, "a backup of the Claude settings holds a key in plain text: " + b, "run `claude-keytray install` to rewrite it without the key (or delete it)"})
 	}
 	for _, rc := range []string{".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".config/fish/config.fish"} {
 		path := filepath.Join(p.Home, rc)
@@ -193,7 +212,7 @@ func plaintextKeyFiles(p Paths, store Store) []plainFinding {
 }
 
 // permissionProblems lists files that others could read or change.
-func permissionProblems(p Paths, store Store) [][2]string {
+func (e *Engine) permissionProblems(p Paths, store Store) [][2]string {
 	var out [][2]string
 	check := func(path string, forbidden fs.FileMode, what string) {
 		fi, err := os.Stat(path)
@@ -205,6 +224,13 @@ func permissionProblems(p Paths, store Store) [][2]string {
 			out = append(out, [2]string{fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("chmod %04o %q", want, path)})
 		}
 	}
+	// Whoever can write these can make the helper print their key, or run their program as
+	// claude-keytray: the binary and its folder, the home folder, the Claude folder (the helper's).
+	if exe := e.opts.Exe; exe != "" {
+		check(exe, 0o002, "the program")
+		check(filepath.Dir(exe), 0o002, "the program's folder")
+	}
+	check(p.Home, 0o002, "the home folder")
 	check(p.Claude.Dir, 0o022, "the Claude folder")
 	check(p.Claude.Settings, 0o022, "the Claude settings")
 	check(p.Claude.Helper, 0o077, "the helper script")

@@ -12,7 +12,7 @@ import (
 )
 
 func newInstallCmd(g *globalFlags) *cobra.Command {
-	var noAutostart, force, dryRun bool
+	var noAutostart, force, dryRun, moveKey bool
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Write the helper script, point Claude Code's apiKeyHelper at it and start at login",
@@ -21,7 +21,10 @@ sets apiKeyHelper in <claude dir>/settings.json (every other byte of the file is
 is made), and registers the app to start at login. <claude dir> is $CLAUDE_CONFIG_DIR or ~/.claude.
 
 An apiKeyHelper that already points at another program is left alone unless --force.
-Running install again changes nothing; uninstall undoes exactly what install did.`,
+A key found in plain text in the settings (in "env", or printed by the old apiKeyHelper) is
+offered to be moved into the keychain (--move-key says yes without asking); install's backup of
+the settings never holds it. Running install again changes nothing; uninstall undoes exactly
+what install did.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, err := newApp(g)
@@ -33,11 +36,16 @@ Running install again changes nothing; uninstall undoes exactly what install did
 				return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (`make build` then `bin/claude-keytray install`, or `go install ./cmd/claude-keytray`) so the helper keeps working", self)
 			}
 			out := cmd.OutOrStdout()
-			res, err := claude.Install(a.paths.Claude, claude.InstallOptions{Exe: self, Force: force, DryRun: dryRun})
-			printChanges(out, res.Changes, dryRun)
+			moved, err := movePlaintextKeys(cmd.Context(), a, out, plaintextChoice(cmd.InOrStdin(), cmd.ErrOrStderr(), moveKey), force, dryRun)
 			if err != nil {
 				return err
 			}
+			res, err := claude.Install(a.paths.Claude, claude.InstallOptions{Exe: self, Force: force, DryRun: dryRun, Moved: moved})
+			if err != nil {
+				printChanges(out, res.Changes, dryRun, false)
+				return err
+			}
+			printChanges(out, res.Changes, dryRun, true)
 			if noAutostart {
 				fmt.Fprintln(out, "Login autostart: skipped (--no-autostart).")
 			} else if err := installAutostart(cmd.Context(), out, a, dryRun); err != nil {
@@ -52,6 +60,7 @@ Running install again changes nothing; uninstall undoes exactly what install did
 	cmd.Flags().BoolVar(&noAutostart, "no-autostart", false, "only write the helper and Claude's settings; register and start nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an apiKeyHelper that points at another program")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would change and change nothing")
+	cmd.Flags().BoolVar(&moveKey, "move-key", false, "move a key found in plain text in the settings into the keychain without asking")
 	return cmd
 }
 
@@ -74,7 +83,7 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 				return err
 			}
 			res, err := claude.Uninstall(a.paths.Claude, claude.UninstallOptions{DryRun: dryRun})
-			printChanges(out, res.Changes, dryRun)
+			printChanges(out, res.Changes, dryRun, err == nil)
 			if err != nil {
 				return err
 			}
@@ -97,9 +106,13 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 	return cmd
 }
 
-func printChanges(w io.Writer, changes []claude.Change, dryRun bool) {
+// printChanges lists what was done; ok says the command succeeded, so that an empty list
+// means there was nothing to do (and not that it failed first).
+func printChanges(w io.Writer, changes []claude.Change, dryRun, ok bool) {
 	if len(changes) == 0 {
-		fmt.Fprintln(w, "Nothing to change: already as it should be.")
+		if ok {
+			fmt.Fprintln(w, "Nothing to change: already as it should be.")
+		}
 		return
 	}
 	for _, c := range changes {

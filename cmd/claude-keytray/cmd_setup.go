@@ -280,12 +280,16 @@ func verdict(v auth.Validation) string {
 // only when the user says so (never with --yes).
 func (s *setup) install(self string) error {
 	p := s.a.paths
-	res, err := claude.Install(p.Claude, claude.InstallOptions{Exe: self})
+	moved, err := movePlaintextKeys(context.Background(), s.a, s.out, func(q string) bool { return s.ask.confirm(q, true) }, false, false)
+	if err != nil {
+		return err
+	}
+	res, err := claude.Install(p.Claude, claude.InstallOptions{Exe: self, Moved: moved})
 	if err != nil && strings.Contains(err.Error(), "already sets apiKeyHelper") {
 		if s.ask.yes || !s.ask.confirm(oneLine(err.Error())+"\nReplace it (install puts it back on uninstall)?", false) {
 			return err
 		}
-		res, err = claude.Install(p.Claude, claude.InstallOptions{Exe: self, Force: true})
+		res, err = claude.Install(p.Claude, claude.InstallOptions{Exe: self, Force: true, Moved: moved})
 	}
 	if err != nil {
 		return err
