@@ -5,7 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
+
+	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 )
 
 // AppName names the app's folders, the keychain service and the socket's folder.
@@ -63,14 +64,8 @@ func DefaultPaths() (Paths, error) {
 	p.LogFile = filepath.Join(p.StateDir, "claude-keytray.log")
 	p.InstallRecord = filepath.Join(p.StateDir, "install.json")
 
-	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
-		p.RuntimeDir = filepath.Join(rd, AppName)
-	} else {
-		// Without XDG_RUNTIME_DIR (servers, containers, macOS, Windows) a per-user private
-		// folder under the temp dir; the daemon creates it 0700 and checks its owner.
-		p.RuntimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
-	}
-	p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
+	p.RuntimeDir = socketpath.Dir()
+	p.Socket = filepath.Join(p.RuntimeDir, socketpath.FileName)
 	return p, nil
 }
 

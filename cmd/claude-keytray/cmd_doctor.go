@@ -21,7 +21,7 @@ plaintext key files are lying around, and file permissions are private. Each pro
 fix. Exits 1 when a check fails (warnings don't fail).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := newApp(g)
+			a, err := newTolerantApp(g)
 			if err != nil {
 				return err
 			}
@@ -30,7 +30,7 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			defer closer.Close()
 			e := a.engine(log)
 			e.SetDaemon(daemonStatus(ctx, a))
-			rep := e.Doctor(ctx, auth.DoctorOptions{Verify: !noVerify})
+			rep := e.Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, BadInterval: a.badInterval})
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
