@@ -40,8 +40,8 @@ type world struct {
 	// running `claude-keytray key` (the helper before claude-keytray-key), the floor program
 	// and `cat ~/.claude/api_key`.
 	helper, helperStd, helperFull, helperFloor, plainScript string
-	plainFile                      string
-	sourceFile                     string
+	plainFile                                               string
+	sourceFile                                              string
 }
 
 // build is one compiled program.
