@@ -1,6 +1,7 @@
 # claude-keytray — build, test and lint.
 #
-#   make build   bin/claude-keytray with the version and commit stamped in
+#   make build   bin/claude-keytray with the version and commit stamped in, and next to it
+#                bin/claude-keytray-key, the helper's small fast path
 #   make test    the whole suite, race detector on, against the real components
 #                (private D-Bus, gnome-keyring, dunst, Xvfb, pass, the claude CLI)
 #   make lint    gofmt, go vet, staticcheck, govulncheck
@@ -20,6 +21,8 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN := bin/claude-keytray
 # The race-enabled build the integration tests run as a subprocess.
 TEST_BIN := bin/claude-keytray-race
+# The helper's fast path goes next to each; its name is the main program's with -key added.
+LEAN_PKG := ./cmd/claude-keytray-key
 
 # A staticcheck release that knows this module's Go version.
 STATICCHECK_VERSION := v0.8.2
@@ -34,9 +37,11 @@ all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/claude-keytray
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)-key $(LEAN_PKG)
 
 test:
 	$(GO) build -race -ldflags '$(LDFLAGS)' -o $(TEST_BIN) ./cmd/claude-keytray
+	$(GO) build -race -o $(TEST_BIN)-key $(LEAN_PKG)
 	CLAUDE_KEYTRAY_BIN='$(abspath $(TEST_BIN))' scripts/test-session.sh $(GO) test -race -count=1 ./...
 	scripts/fuzz.sh 4s
 

@@ -38,27 +38,41 @@ const (
 // LoadConfig reads path (a missing file is an empty config) and applies the environment.
 // A bad value is an error that names the variable or field and the allowed range.
 func LoadConfig(path string) (Config, error) {
-	var c Config
+	c, badInterval, err := LoadConfigTolerant(path)
+	if err == nil {
+		err = badInterval
+	}
+	return c, err
+}
+
+// LoadConfigTolerant is LoadConfig for commands that never use the refresh interval: `key`,
+// on the helper's path, must not fail Claude Code over a setting it does not need, and
+// `doctor` reports it. A bad CLAUDE_AUTH_REFRESH_INTERVAL or refresh_interval_seconds leaves
+// the default in place and comes back as badInterval; err is every other problem.
+func LoadConfigTolerant(path string) (c Config, badInterval, err error) {
 	b, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return c, fmt.Errorf("reading the config %s: %w", path, err)
+		return c, nil, fmt.Errorf("reading the config %s: %w", path, err)
 	default:
 		dec := json.NewDecoder(strings.NewReader(string(b)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("the config %s is not valid: %w", path, err)
+			return c, nil, fmt.Errorf("the config %s is not valid: %w", path, err)
 		}
 	}
 	if v, ok := os.LookupEnv("CLAUDE_AUTH_REFRESH_INTERVAL"); ok && strings.TrimSpace(v) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || !inRange(time.Duration(n)*time.Second, MinRefreshInterval, MaxRefreshInterval) {
-			return c, fmt.Errorf("CLAUDE_AUTH_REFRESH_INTERVAL=%q: want whole seconds from %d to %d", v, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+			badInterval = fmt.Errorf("CLAUDE_AUTH_REFRESH_INTERVAL=%q: want whole seconds from %d to %d", v, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+			c.RefreshIntervalSeconds = 0
+		} else {
+			c.RefreshIntervalSeconds = n
 		}
-		c.RefreshIntervalSeconds = n
 	} else if c.RefreshIntervalSeconds != 0 && !inRange(time.Duration(c.RefreshIntervalSeconds)*time.Second, MinRefreshInterval, MaxRefreshInterval) {
-		return c, fmt.Errorf("refresh_interval_seconds=%d in %s: want whole seconds from %d to %d", c.RefreshIntervalSeconds, path, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+		badInterval = fmt.Errorf("refresh_interval_seconds=%d in %s: want whole seconds from %d to %d", c.RefreshIntervalSeconds, path, int(MinRefreshInterval.Seconds()), int(MaxRefreshInterval.Seconds()))
+		c.RefreshIntervalSeconds = 0
 	}
 	if v := strings.TrimSpace(os.Getenv("CLAUDE_KEYTRAY_SOURCE")); v != "" {
 		c.SourceCommand = v
@@ -66,14 +80,14 @@ func LoadConfig(path string) (Config, error) {
 	switch c.Store {
 	case "", "keychain", "file":
 	default:
-		return c, fmt.Errorf("store=%q in %s: want \"keychain\" or \"file\"", c.Store, path)
+		return c, badInterval, fmt.Errorf("store=%q in %s: want \"keychain\" or \"file\"", c.Store, path)
 	}
 	for name, v := range map[string]int{"source_timeout_seconds": c.SourceTimeoutSeconds, "check_interval_seconds": c.CheckIntervalSeconds, "keychain_timeout_seconds": c.KeychainTimeoutSeconds} {
 		if v < 0 {
-			return c, fmt.Errorf("%s=%d in %s: want a positive number of seconds", name, v, path)
+			return c, badInterval, fmt.Errorf("%s=%d in %s: want a positive number of seconds", name, v, path)
 		}
 	}
-	return c, nil
+	return c, badInterval, nil
 }
 
 func inRange(d, lo, hi time.Duration) bool { return d >= lo && d <= hi }

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/helperexe"
 	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
@@ -45,6 +47,9 @@ type DoctorOptions struct {
 	// Daemon is who owns the user's engine when doctor runs in another process (the CLI asks
 	// the control API); nil means this engine's own daemon status.
 	Daemon *DaemonStatus
+	// BadInterval is the refresh interval setting the command could not use
+	// (LoadConfigTolerant); the daemon and tray refuse to start with it.
+	BadInterval error
 }
 
 // Doctor runs the troubleshooting list as checks, each with a fix.
@@ -94,11 +99,25 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		}
 	}
 
+	if opt.BadInterval != nil {
+		add("refresh interval", CheckFail, opt.BadInterval.Error()+"; the daemon and the tray refuse to start with it (the helper still answers)", "unset CLAUDE_AUTH_REFRESH_INTERVAL or set it to whole seconds from 10 to 86400 (default 240), in the shell or config.json's refresh_interval_seconds")
+	} else {
+		add("refresh interval", CheckPass, "every "+e.opts.Config.RefreshInterval().String(), "")
+	}
+
 	hs := claude.CheckHelper(p.Claude.Helper, e.opts.Exe)
 	if hs.OK {
 		add("helper script", CheckPass, p.Claude.Helper+" is present, executable and intact", "")
 	} else {
 		add("helper script", CheckFail, hs.Problem, "run `claude-keytray install --no-autostart` to write it again")
+	}
+	if e.opts.Exe != "" {
+		lean := helperexe.Lean(e.opts.Exe)
+		if fi, err := os.Stat(lean); err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0) {
+			add("fast helper", CheckPass, lean+" answers the helper from the daemon in one small process", "")
+		} else if runtime.GOOS != "windows" {
+			add("fast helper", CheckWarn, lean+" is missing, so the helper starts all of "+e.opts.Exe+" for every key (the same answer, a few ms slower)", "install claude-keytray-key next to claude-keytray: the packages and `make build` put it there")
+		}
 	}
 	ss := claude.SettingsStatusFor(p.Claude, e.opts.Cwd, e.opts.Environ)
 	if ss.Wired {

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 
 	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 )
 
 // AppName names the app's folders, the keychain service and the socket's folder.
@@ -58,15 +58,7 @@ func DefaultPaths() (Paths, error) {
 		configDir = filepath.Join(xdgDir("XDG_CONFIG_HOME", home, ".config"), AppName)
 		stateDir = filepath.Join(xdgDir("XDG_STATE_HOME", home, filepath.Join(".local", "state")), AppName)
 	}
-	var runtimeDir string
-	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
-		runtimeDir = filepath.Join(rd, AppName)
-	} else {
-		// Without XDG_RUNTIME_DIR (servers, containers, macOS, Windows) a per-user private
-		// folder under the temp dir; the daemon creates it 0700 and checks its owner.
-		runtimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
-	}
-	return PathsIn(home, claude.Locate(home, stateDir), configDir, stateDir, runtimeDir), nil
+	return PathsIn(home, claude.Locate(home, stateDir), configDir, stateDir, socketpath.Dir()), nil
 }
 
 // PathsIn lays out every file in the given folders.
@@ -82,7 +74,7 @@ func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir strin
 		StateFile:    filepath.Join(stateDir, "state.json"),
 		CallersFile:  filepath.Join(stateDir, "callers.json"),
 		RuntimeDir:   runtimeDir,
-		Socket:       filepath.Join(runtimeDir, "control.sock"),
+		Socket:       filepath.Join(runtimeDir, socketpath.FileName),
 		LockFile:     filepath.Join(runtimeDir, LockFileName),
 	}
 }

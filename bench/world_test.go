@@ -34,11 +34,15 @@ type world struct {
 	api  *testenv.FakeAPI
 
 	release, standard, floor build
-	// helper is the script `install` wrote; helperStd and helperFloor have the same shape and
-	// run the default build and the floor program instead.
-	helper, helperStd, helperFloor string
-	plainFile                      string
-	sourceFile                     string
+	// releaseLean and standardLean are claude-keytray-key, built next to each.
+	releaseLean, standardLean build
+	// helper is the script `install` wrote; helperStd has the same shape for the default build.
+	// helperFull, helperFloor and plainScript are the same script shape (#!/bin/sh and exec)
+	// running `claude-keytray key` (the helper before claude-keytray-key), the floor program
+	// and `cat ~/.claude/api_key`.
+	helper, helperStd, helperFull, helperFloor, plainScript string
+	plainFile                                               string
+	sourceFile                                              string
 }
 
 // build is one compiled program.
@@ -67,6 +71,9 @@ func newWorld(t *testing.T) *world {
 	w.release = w.goBuild("release/claude-keytray", "CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\"",
 		[]string{"CGO_ENABLED=0"}, "-trimpath", "-ldflags", "-s -w", "./cmd/claude-keytray")
 	w.standard = w.goBuild("default/claude-keytray", "go build", nil, "./cmd/claude-keytray")
+	w.releaseLean = w.goBuild("release/claude-keytray-key", "CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\"",
+		[]string{"CGO_ENABLED=0"}, "-trimpath", "-ldflags", "-s -w", "./cmd/claude-keytray-key")
+	w.standardLean = w.goBuild("default/claude-keytray-key", "go build", nil, "./cmd/claude-keytray-key")
 	w.floor = w.goBuild("floor/floor", "CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\"",
 		[]string{"CGO_ENABLED=0"}, "-tags", "bench", "-trimpath", "-ldflags", "-s -w", "./bench/floor")
 
@@ -88,9 +95,23 @@ func newWorld(t *testing.T) *world {
 	}
 	w.helperStd = w.script("default/auth_helper.sh", claude.HelperScript(w.standard.path))
 	w.helperFloor = w.script("floor/auth_helper.sh", []byte("#!/bin/sh\nexec '"+w.floor.path+"'\n"))
+	w.helperFull = w.script("full/auth_helper.sh", []byte("#!/bin/sh\nexec '"+w.release.path+"' key\n"))
+	w.plainScript = w.script("plain/auth_helper.sh", []byte("#!/bin/sh\nexec cat \"$HOME/.claude/api_key\"\n"))
+	if !strings.Contains(readFile(t, w.helper), w.releaseLean.path) {
+		t.Fatalf("the helper install wrote does not run %s:\n%s", w.releaseLean.path, readFile(t, w.helper))
+	}
 	w.plainFile = w.env.WriteFile(t, ".claude/api_key", w.key, 0o600)
 	w.sourceFile = w.env.WriteFile(t, filepath.Join(w.dir, "source-key"), w.key+"\n", 0o600)
 	return w
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func (w *world) goBuild(out, how string, extraEnv []string, args ...string) build {

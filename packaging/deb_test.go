@@ -58,6 +58,7 @@ func TestDebPackage(t *testing.T) {
 	}
 	for _, p := range []string{
 		"./usr/bin/claude-keytray",
+		"./usr/bin/claude-keytray-key",
 		"./usr/share/applications/claude-keytray.desktop",
 		"./usr/share/icons/hicolor/16x16/apps/claude-keytray.png",
 		"./usr/share/icons/hicolor/256x256/apps/claude-keytray.png",

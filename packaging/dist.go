@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/assets"
+	"github.com/claude-keytray/claude-keytray/auth/helperexe"
 )
 
 // InstalledExe is where the .deb and .rpm put the program.
@@ -160,9 +161,12 @@ func NFPMConfig(root string, o NFPMOptions) ([]byte, error) {
 	w("  rpm:")
 	w("    recommends: [\"gnome-keyring\"]")
 	w("contents:")
-	w("  - src: %s", q(o.Binary))
-	w("    dst: %s", q(InstalledExe))
-	w("    file_info: {mode: 0755}")
+	// The helper's fast path, built next to the program; the helper script runs it from there.
+	for _, f := range [][2]string{{o.Binary, InstalledExe}, {helperexe.Lean(o.Binary), helperexe.Lean(InstalledExe)}} {
+		w("  - src: %s", q(f[0]))
+		w("    dst: %s", q(f[1]))
+		w("    file_info: {mode: 0755}")
+	}
 
 	linux := filepath.Join(root, "linux")
 	var rels []string

@@ -248,7 +248,7 @@ func TestDistTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range append(want[:4], "dst: \"/usr/bin/claude-keytray\"", "arch: \"arm64\"") {
+	for _, w := range append(want[:4], "dst: \"/usr/bin/claude-keytray\"", "src: \"/build/claude-keytray-key\"", "dst: \"/usr/bin/claude-keytray-key\"", "arch: \"arm64\"") {
 		w = strings.TrimPrefix(w, "linux")
 		if !strings.Contains(string(cfg), w) {
 			t.Errorf("nfpm config lacks %q", w)

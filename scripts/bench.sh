@@ -10,7 +10,8 @@
 #
 # Flags: -rounds N, -warmup N, -bursts 50,200, -burst-rounds N, -starts N, -tray-starts N,
 # -idle DURATION, -source-delay DURATION, -out FILE. It measures its own release build
-# (CGO_ENABLED=0 -trimpath -ldflags "-s -w") of the working tree, and a default `go build`.
+# (CGO_ENABLED=0 -trimpath -ldflags "-s -w") of the working tree, claude-keytray and
+# claude-keytray-key side by side as install wires them, and a default `go build`.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

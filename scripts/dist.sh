@@ -48,11 +48,17 @@ say() { printf '== %s\n' "$*"; }
 CLEANUP=()
 trap 'rm -rf "${CLEANUP[@]}"' EXIT
 
-# build GOOS GOARCH OUTPUT [extra ldflags]: a static, reproducible binary.
+# build GOOS GOARCH OUTPUT [extra ldflags]: a static, reproducible binary. On Linux also
+# OUTPUT-key next to it, the helper's fast path that the helper script runs from that folder
+# (Windows has no exec to hand over with, so its helper runs the program itself).
 build() {
 	local os=$1 arch=$2 out=$3 extra=${4:-}
 	say "build $os/$arch -> ${out#"$ROOT"/}"
 	GOOS=$os GOARCH=$arch CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$LDFLAGS $extra" -o "$out" ./cmd/claude-keytray
+	if [ "$os" = linux ]; then
+		say "build $os/$arch -> ${out#"$ROOT"/}-key"
+		GOOS=$os GOARCH=$arch CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$out-key" ./cmd/claude-keytray-key
+	fi
 }
 
 # hostbin: a binary for this machine, which writes the man pages, completions and
@@ -111,6 +117,11 @@ macos() {
 		GOOS=darwin GOARCH=$arch CGO_ENABLED=1 "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$DIST/.host/claude-keytray-$arch" ./cmd/claude-keytray
 	done
 	lipo -create -output "$app/Contents/MacOS/claude-keytray" "$DIST/.host/claude-keytray-arm64" "$DIST/.host/claude-keytray-amd64"
+	# The helper's fast path, next to the program (no cgo).
+	for arch in arm64 amd64; do
+		GOOS=darwin GOARCH=$arch CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o "$DIST/.host/claude-keytray-key-$arch" ./cmd/claude-keytray-key
+	done
+	lipo -create -output "$app/Contents/MacOS/claude-keytray-key" "$DIST/.host/claude-keytray-key-arm64" "$DIST/.host/claude-keytray-key-amd64"
 	# An ad-hoc signature, which Apple silicon requires to run the binary at all.
 	codesign --force --deep --sign - "$app"
 	(cd "$DIST" && ditto -c -k --keepParent "Claude Keytray.app" "claude-keytray-$VERSION-macos.zip")
@@ -123,8 +134,8 @@ ci() {
 	build windows amd64 "$DIST/windows-amd64/claude-keytray.exe" "-H=windowsgui"
 
 	# The tray's macOS code is cgo; everything below it must still compile for darwin.
-	say "go vet (GOOS=darwin) ./auth/... ./packaging/... ./assets/..."
-	GOOS=darwin CGO_ENABLED=0 "$GO" vet ./auth/... ./packaging/... ./assets/...
+	say "go vet (GOOS=darwin) ./auth/... ./packaging/... ./assets/... ./cmd/claude-keytray-key"
+	GOOS=darwin CGO_ENABLED=0 "$GO" vet ./auth/... ./packaging/... ./assets/... ./cmd/claude-keytray-key
 
 	local arch deb tmp
 	arch=$("$GO" env GOARCH)
@@ -135,7 +146,7 @@ ci() {
 	tmp=$(mktemp -d)
 	CLEANUP+=("$tmp")
 	dpkg-deb -x "$deb" "$tmp/root"
-	for f in usr/bin/claude-keytray usr/share/applications/claude-keytray.desktop \
+	for f in usr/bin/claude-keytray usr/bin/claude-keytray-key usr/share/applications/claude-keytray.desktop \
 		usr/share/icons/hicolor/scalable/apps/claude-keytray.svg usr/share/icons/hicolor/48x48/apps/claude-keytray.png \
 		usr/lib/systemd/user/claude-keytray.service usr/lib/systemd/user/claude-keytray-daemon.service \
 		usr/share/man/man1/claude-keytray.1.gz usr/share/bash-completion/completions/claude-keytray \

@@ -31,11 +31,16 @@ func TestHelperScriptShape(t *testing.T) {
 			exe := "/opt/" + name + "/claude-keytray"
 			s := string(HelperScript(exe))
 			lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-			if len(lines) != 3 || lines[0] != "#!/bin/sh" || !strings.HasPrefix(lines[1], "# ") || !strings.HasPrefix(lines[2], "exec '") || !strings.HasSuffix(lines[2], "' key") {
-				t.Fatalf("script is not shebang, comment, exec line:\n%s", s)
+			if len(lines) != 4 || lines[0] != "#!/bin/sh" || !strings.HasPrefix(lines[1], "# ") || !strings.HasPrefix(lines[2], "[ -x '") || !strings.HasPrefix(lines[3], "exec '") || !strings.HasSuffix(lines[3], "' key") {
+				t.Fatalf("script is not shebang, comment, fast-path line, exec line:\n%s", s)
 			}
-			// The exec line must be one quoted word that sh reads back as exe.
-			w, ok := shWord(strings.TrimSuffix(strings.TrimPrefix(lines[2], "exec "), " key"))
+			// Each program is one quoted word that sh reads back as its path.
+			lean, ok := strings.CutPrefix(lines[2], "[ -x ")
+			word, rest, _ := strings.Cut(lean, " ] && exec ")
+			if w, ok2 := shWord(word); !ok || !ok2 || w != exe+"-key" || rest != word {
+				t.Errorf("fast-path line %q: test and exec words read back as %q, %q, want %q twice", lines[2], w, rest, exe+"-key")
+			}
+			w, ok := shWord(strings.TrimSuffix(strings.TrimPrefix(lines[3], "exec "), " key"))
 			if !ok || w != exe {
 				t.Errorf("exec word reads back as %q (%v), want %q", w, ok, exe)
 			}
@@ -77,6 +82,27 @@ func TestHelperRunsExe(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the fast path next to the program runs when it is there", func(t *testing.T) {
+		root := t.TempDir()
+		exe := filepath.Join(root, "it's here", "claude-keytray")
+		writeFakeExe(t, exe, "FULL", 0)
+		writeFakeExe(t, exe+"-key", "LEAN", 0)
+		helper := filepath.Join(root, HelperFileName)
+		if err := WriteHelper(helper, exe); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("/bin/sh", "-c", HelperSettingValue(helper)).Output()
+		if err != nil || string(out) != "LEAN args:\n" {
+			t.Fatalf("helper with the fast path printed %q (%v), want the fast path run without arguments", out, err)
+		}
+		if err := os.Remove(exe + "-key"); err != nil {
+			t.Fatal(err)
+		}
+		out, err = exec.Command("/bin/sh", "-c", HelperSettingValue(helper)).Output()
+		if err != nil || string(out) != "FULL args:key\n" {
+			t.Fatalf("helper without the fast path printed %q (%v), want `claude-keytray key`", out, err)
+		}
+	})
 	t.Run("exit code passes through", func(t *testing.T) {
 		root := t.TempDir()
 		exe := filepath.Join(root, "it's here", "claude-keytray")

@@ -18,14 +18,26 @@ type app struct {
 	cfg      auth.Config
 	store    auth.Store
 	redactor *logging.Redactor
+	// badInterval is a refresh interval setting that could not be used (newTolerantApp only).
+	badInterval error
 }
 
 func newApp(g *globalFlags) (*app, error) {
+	a, err := newTolerantApp(g)
+	if err == nil && a.badInterval != nil {
+		return nil, a.badInterval
+	}
+	return a, err
+}
+
+// newTolerantApp is newApp for the commands that do not use the refresh interval (`key`,
+// `doctor`): a bad one is kept in badInterval instead of failing the command.
+func newTolerantApp(g *globalFlags) (*app, error) {
 	p, err := auth.DefaultPaths()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := auth.LoadConfig(p.ConfigFile)
+	cfg, badInterval, err := auth.LoadConfigTolerant(p.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +45,7 @@ func newApp(g *globalFlags) (*app, error) {
 	if g != nil && g.store != "" {
 		kind = g.store
 	}
-	a := &app{paths: p, cfg: cfg, redactor: &logging.Redactor{}}
+	a := &app{paths: p, cfg: cfg, redactor: &logging.Redactor{}, badInterval: badInterval}
 	switch kind {
 	case "", "keychain":
 		a.store = auth.NewKeyringStore(cfg.KeychainTimeout())

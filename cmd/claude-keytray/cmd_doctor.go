@@ -21,7 +21,7 @@ plaintext key files are lying around, and file permissions are private. Each pro
 fix. Exits 1 when a check fails (warnings don't fail).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := newApp(g)
+			a, err := newTolerantApp(g)
 			if err != nil {
 				return err
 			}
@@ -29,7 +29,7 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			log, closer := a.fileLogger()
 			defer closer.Close()
 			d := daemonStatus(ctx, a)
-			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d})
+			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval})
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/auth/helperexe"
 
 	"github.com/spf13/cobra"
 )
@@ -26,14 +27,20 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			if deliver {
 				return deliverNotification(os.Stdin)
 			}
-			a, err := newApp(g)
+			a, err := newTolerantApp(g)
 			if err != nil {
 				return err
 			}
 			ctx := context.Background()
-			if secret, ok := keyFromDaemon(ctx, a); ok {
-				_, err := os.Stdout.WriteString(secret + "\n")
-				return err
+			// claude-keytray-key asked the daemon already and handed the answer it could not
+			// use to this command: asking again would count as a second helper call.
+			asked := os.Getenv(helperexe.AskedEnv) != ""
+			os.Unsetenv(helperexe.AskedEnv)
+			if !asked {
+				if secret, ok := keyFromDaemon(ctx, a); ok {
+					_, err := os.Stdout.WriteString(secret + "\n")
+					return err
+				}
 			}
 			log, closer := a.fileLogger()
 			defer closer.Close()

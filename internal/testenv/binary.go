@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/helperexe"
 )
 
 // BinaryEnvVar names the variable that points tests at a prebuilt claude-keytray binary
@@ -61,13 +63,28 @@ func buildBinary() (path, dir string, err error) {
 	path = filepath.Join(dir, "claude-keytray")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/claude-keytray")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", "", fmt.Errorf("go build ./cmd/claude-keytray in %s failed: %v\n%s", root, err, out)
+	for out, pkg := range map[string]string{path: "./cmd/claude-keytray", helperexe.Lean(path): "./cmd/claude-keytray-key"} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return "", "", fmt.Errorf("go build %s in %s failed: %v\n%s", pkg, root, err, b)
+		}
 	}
 	return path, dir, nil
+}
+
+// LeanBinary returns the path of claude-keytray-key, the helper's fast path, next to Binary
+// (built with it; with $CLAUDE_KEYTRAY_BIN it must sit next to that binary, as `make test`
+// builds it). The helper script falls back to the main binary without it, so a test about
+// the fast path fails here rather than passing without it.
+func LeanBinary(t testing.TB) string {
+	t.Helper()
+	p := helperexe.Lean(Binary(t))
+	if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
+		t.Fatalf("testenv: %s is missing next to the claude-keytray binary: build it with `go build -race -o %s ./cmd/claude-keytray-key` (make test does)", p, p)
+	}
+	return p
 }
 
 // Main runs the package's tests and then removes the binary Binary built, if any. Use it from
