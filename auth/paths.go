@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 )
 
 // AppName names the app's folders, the keychain service and the socket's folder.
@@ -29,8 +28,12 @@ type Paths struct {
 	LogFile    string
 	// InstallRecord remembers what install changed so uninstall can undo exactly that.
 	InstallRecord string
-	RuntimeDir    string
-	Socket        string
+	// RuntimeDir and Socket are the usual socket under XDG_RUNTIME_DIR; empty without it.
+	RuntimeDir string
+	Socket     string
+	// SocketRecord names the private folder the daemon listens in when the usual socket is
+	// unset or taken.
+	SocketRecord string
 }
 
 // DefaultPaths resolves Paths from the environment.
@@ -63,14 +66,15 @@ func DefaultPaths() (Paths, error) {
 	p.LogFile = filepath.Join(p.StateDir, "claude-keytray.log")
 	p.InstallRecord = filepath.Join(p.StateDir, "install.json")
 
-	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
+	// Without XDG_RUNTIME_DIR (su, ssh without logind, cron, containers, macOS, Windows) there is
+	// no usual socket: a predictable path in the shared temp folder could be taken by another
+	// user first. The daemon then makes a private folder with a random name there and records it
+	// here, in the user's own state folder, for clients to find (auth/control).
+	p.SocketRecord = filepath.Join(p.StateDir, "socket-dir")
+	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" && filepath.IsAbs(rd) {
 		p.RuntimeDir = filepath.Join(rd, AppName)
-	} else {
-		// Without XDG_RUNTIME_DIR (servers, containers, macOS, Windows) a per-user private
-		// folder under the temp dir; the daemon creates it 0700 and checks its owner.
-		p.RuntimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
+		p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
 	}
-	p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
 	return p, nil
 }
 

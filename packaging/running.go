@@ -2,25 +2,22 @@ package packaging
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
 // Running reports whether the app (tray or daemon) answers on the control socket, and its pid.
 // It asks the running engine itself (GET /api/auth/status), so a pid left in a lock file by a
 // process that died, and since reused, is never taken for ours.
 func Running(o Options) (int, bool) {
-	if o.Paths.Socket == "" {
+	if o.Paths.Socket == "" && o.Paths.SocketRecord == "" {
 		p, err := auth.DefaultPaths()
 		if err != nil {
 			return 0, false
@@ -29,24 +26,11 @@ func Running(o Options) (int, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", o.Paths.Socket)
-		},
-		DisableKeepAlives: true,
-	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://claude-keytray/api/auth/status", nil)
+	// The control client checks that the socket and the process serving it are the user's own.
+	c := control.ClientFor(o.Paths)
+	defer c.Close()
+	st, err := c.Status(ctx)
 	if err != nil {
-		return 0, false
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var st auth.Status
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st) != nil {
 		return 0, false
 	}
 	return st.Daemon.PID, st.Daemon.Running && st.Daemon.PID > 0
@@ -101,7 +85,8 @@ func waitRunning(o Options, exited <-chan error, onExit func(error) error) error
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("claude-keytray %s did not answer on %s within %v; see the log %s", o.Mode, o.Paths.Socket, startupWait, o.Paths.LogFile)
+			sock, _ := control.Locate(o.Paths)
+			return fmt.Errorf("claude-keytray %s did not answer on its control socket %s within %v; see the log %s", o.Mode, sock, startupWait, o.Paths.LogFile)
 		}
 	}
 }

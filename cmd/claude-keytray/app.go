@@ -17,6 +17,8 @@ type app struct {
 	cfg      auth.Config
 	store    auth.Store
 	redactor *auth.Redactor
+	// unsafeWarned is set once the warning about an unsafe control socket was printed.
+	unsafeWarned bool
 }
 
 func newApp(g *globalFlags) (*app, error) {
