@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -84,6 +86,12 @@ func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
 
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.
 func updateKey(ctx context.Context, a *app, raw string, verify bool, origin string) (auth.Status, error) {
+	// A person waits for this: a keychain that asks gets the time to be answered, and they are
+	// told where to look. The daemon cannot reach this terminal, so a slow answer says it here.
+	say := onceSayer(os.Stderr)
+	ctx = auth.Interactive(ctx, say)
+	slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
+	defer slow.Stop()
 	st, err := a.client().UpdateKey(ctx, raw, verify)
 	// The client's errors unwrap to auth's (ErrKeyRejected, *KeyError…), so exit codes are the
 	// same with or without a daemon.
@@ -115,4 +123,10 @@ func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	return e.Refresh(ctx, auth.RefreshRequest{Reason: "refresh command", User: true}), nil
+}
+
+// onceSayer prints the first message it is given on w, as one line, and ignores the rest.
+func onceSayer(w io.Writer) func(string) {
+	var once sync.Once
+	return func(msg string) { once.Do(func() { fmt.Fprintln(w, "claude-keytray: "+msg) }) }
 }
