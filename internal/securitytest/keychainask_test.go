@@ -70,6 +70,15 @@ func (m *monitor) lines(substr string) string {
 	return b.String()
 }
 
+// KeePassXC as a second Secret Service (its "confirm access" dialog) is not tested here yet.
+// keepassxc 2.7.4 from Debian installs and runs under Xvfb, and `keepassxc --pw-stdin` unlocks a
+// throwaway database; what is missing is exposing a group to its Secret Service integration
+// without its GUI: that setting lives in the database's own custom data
+// (FDO_SECRETS_EXPOSED_GROUP), which keepassxc-cli cannot set, so it takes an XML export edited
+// and imported again, plus [FdoSecrets] Enabled/ConfirmAccessItem in a throwaway keepassxc.ini.
+// The code path is the same one the locked gnome-keyring below takes: KeePassXC reports an item
+// it wants confirmed as locked for this client, which ready() turns into "keychain locked".
+
 // TestLockedKeyringInBackground: with the login collection locked, the daemon's timer refresh
 // and `key` without a daemon report "keychain locked" (exit 3) and never make the keychain ask:
 // no Unlock call and no Prompt reach the bus. update-key, which a person runs, does ask, and
