@@ -70,14 +70,14 @@ func (m *monitor) lines(substr string) string {
 	return b.String()
 }
 
-// KeePassXC as a second Secret Service (its "confirm access" dialog) is not tested here yet.
-// keepassxc 2.7.4 from Debian installs and runs under Xvfb, and `keepassxc --pw-stdin` unlocks a
-// throwaway database; what is missing is exposing a group to its Secret Service integration
-// without its GUI: that setting lives in the database's own custom data
-// (FDO_SECRETS_EXPOSED_GROUP), which keepassxc-cli cannot set, so it takes an XML export edited
-// and imported again, plus [FdoSecrets] Enabled/ConfirmAccessItem in a throwaway keepassxc.ini.
-// The code path is the same one the locked gnome-keyring below takes: KeePassXC reports an item
-// it wants confirmed as locked for this client, which ready() turns into "keychain locked".
+// KeePassXC as a second Secret Service (its "confirm access" dialog) is not tested yet. The
+// Debian package (keepassxc 2.7.4) installs here, but running it headless was not tried: it needs
+// Xvfb, a throwaway database unlocked with --pw-stdin, [FdoSecrets] Enabled and ConfirmAccessItem
+// in a throwaway keepassxc.ini, and a group exposed to the Secret Service, a setting kept in the
+// database's own custom data that keepassxc-cli cannot set (an edited XML export re-imported
+// would). Whether KeePassXC shows an item awaiting confirmation as locked to SearchItems, which
+// ready() relies on, is therefore unverified; a dialog it opens inside GetSecret would still be
+// limited to one at a time per process by the keychain slot.
 
 // TestLockedKeyringInBackground: with the login collection locked, the daemon's timer refresh
 // and `key` without a daemon report "keychain locked" (exit 3) and never make the keychain ask:
