@@ -65,11 +65,69 @@ func (s *KeyringStore) Where() string {
 	return fmt.Sprintf("the keychain (service %q, account %q)", s.Service, s.Account)
 }
 
+// InteractiveKeychainTimeout bounds a keychain call a person waits for (update-key, the
+// tray's Update key…, setup): long enough to answer a confirm or unlock dialog.
+const InteractiveKeychainTimeout = 60 * time.Second
+
+// ConfirmHint is what a person waiting on the keychain is told.
+const ConfirmHint = "confirm in your keychain (or unlock it) if it asks"
+
+// keychainLockedError is ErrKeychainLocked: a kind of ErrKeychainUnavailable.
+type keychainLockedError struct{}
+
+func (keychainLockedError) Error() string        { return "keychain locked" }
+func (keychainLockedError) Is(target error) bool { return target == ErrKeychainUnavailable }
+
+// ErrKeychainLocked means the keychain would ask a person (unlock or confirm access) and the
+// caller is background work, which never opens a dialog. errors.Is ErrKeychainUnavailable.
+var ErrKeychainLocked error = keychainLockedError{}
+
+// keychainSlot lets one keychain request of this process run at a time: a keychain that asks
+// shows one dialog, not one per waiting caller. A call abandoned at its timeout keeps the slot
+// until go-keyring returns.
+var keychainSlot = make(chan struct{}, 1)
+
+type interactiveKey struct{}
+
+// Interactive marks ctx as a person waiting for the result: keychain calls under it may wait
+// InteractiveKeychainTimeout for a confirmation or an unlock, and say (through announce, which
+// may be nil) that the keychain asks. Without it a call never makes the keychain ask.
+func Interactive(ctx context.Context, announce func(msg string)) context.Context {
+	if announce == nil {
+		announce = func(string) {}
+	}
+	return context.WithValue(ctx, interactiveKey{}, announce)
+}
+
+func interactiveFrom(ctx context.Context) (func(string), bool) {
+	f, ok := ctx.Value(interactiveKey{}).(func(string))
+	return f, ok
+}
+
 // call runs one go-keyring call under the timeout. go-keyring has no cancellation, so a call
 // that hangs is abandoned in its goroutine; the result channel is buffered so it can finish.
 func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, error)) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	announce, person := interactiveFrom(ctx)
+	timeout := s.Timeout
+	if person && timeout < InteractiveKeychainTimeout {
+		timeout = InteractiveKeychainTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	select {
+	case keychainSlot <- struct{}{}:
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: %s %s: an earlier keychain request of this process is still waiting (for a confirmation or an unlock?) after %s; answer it and try again", ErrKeychainUnavailable, op, s.Where(), timeout)
+	}
+	wasLocked := false
+	if err := s.ready(ctx, op); err != nil {
+		if !person || !errors.Is(err, ErrKeychainLocked) {
+			<-keychainSlot
+			return "", err
+		}
+		wasLocked = true
+		announce("The keychain is locked: " + ConfirmHint + ".")
+	}
 	type result struct {
 		v   string
 		err error
@@ -77,19 +135,36 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 	ch := make(chan result, 1)
 	go func() {
 		v, err := fn()
+		<-keychainSlot
 		ch <- result{v, err}
 	}()
-	select {
-	case r := <-ch:
-		if r.err == nil {
-			return r.v, nil
+	var slow <-chan time.Time
+	if person {
+		t := time.NewTimer(1500 * time.Millisecond)
+		defer t.Stop()
+		slow = t.C
+	}
+	for {
+		select {
+		case r := <-ch:
+			if r.err == nil {
+				return r.v, nil
+			}
+			if errors.Is(r.err, keyring.ErrNotFound) {
+				return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
+			}
+			if wasLocked {
+				return "", fmt.Errorf("%w: %s %s: the keychain stayed locked (%v): the unlock dialog was dismissed or could not be shown; unlock it and try again", ErrKeychainLocked, op, s.Where(), r.err)
+			}
+			return "", fmt.Errorf("%w: %s %s: %v; %s", ErrKeychainUnavailable, op, s.Where(), r.err, keychainHint)
+		case <-slow:
+			announce("Waiting for the keychain: " + ConfirmHint + ".")
+		case <-ctx.Done():
+			if person {
+				return "", fmt.Errorf("%w: %s %s: nobody confirmed within %s; %s and try again", ErrKeychainUnavailable, op, s.Where(), timeout, ConfirmHint)
+			}
+			return "", fmt.Errorf("%w: %s %s: no answer within %s; %s", ErrKeychainUnavailable, op, s.Where(), s.Timeout, keychainHint)
 		}
-		if errors.Is(r.err, keyring.ErrNotFound) {
-			return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
-		}
-		return "", fmt.Errorf("%w: %s %s: %v; %s", ErrKeychainUnavailable, op, s.Where(), r.err, keychainHint)
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: %s %s: no answer within %s; %s", ErrKeychainUnavailable, op, s.Where(), s.Timeout, keychainHint)
 	}
 }
 

@@ -34,9 +34,14 @@ type Paths struct {
 	StateFile string
 	// CallersFile records Claude Code's helper calls for a `key` run without a daemon.
 	CallersFile string
-	RuntimeDir  string
-	Socket      string
-	// LockFile is held by the one engine of the user; it also names its pid.
+	// RuntimeDir and Socket are the usual socket under XDG_RUNTIME_DIR; empty without it.
+	RuntimeDir string
+	Socket     string
+	// SocketRecord names the private folder the daemon listens in when the usual socket is
+	// unset or taken.
+	SocketRecord string
+	// LockFile is held by the one engine of the user and names its pid; it sits next to the
+	// socket, in the private folder of SocketRecord when the daemon moved there.
 	LockFile string
 }
 
@@ -61,9 +66,10 @@ func DefaultPaths() (Paths, error) {
 	return PathsIn(home, claude.Locate(home, stateDir), configDir, stateDir, socketpath.Dir()), nil
 }
 
-// PathsIn lays out every file in the given folders.
+// PathsIn lays out every file in the given folders; runtimeDir "" means there is no usual
+// socket (see socketpath.Dir).
 func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir string) Paths {
-	return Paths{
+	p := Paths{
 		Home:         home,
 		Claude:       cl,
 		PlainKeyFile: filepath.Join(home, ".claude", "api_key"),
@@ -73,10 +79,14 @@ func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir strin
 		LogFile:      filepath.Join(stateDir, "claude-keytray.log"),
 		StateFile:    filepath.Join(stateDir, "state.json"),
 		CallersFile:  filepath.Join(stateDir, "callers.json"),
+		SocketRecord: filepath.Join(stateDir, "socket-dir"),
 		RuntimeDir:   runtimeDir,
-		Socket:       filepath.Join(runtimeDir, socketpath.FileName),
-		LockFile:     filepath.Join(runtimeDir, LockFileName),
 	}
+	if runtimeDir != "" {
+		p.Socket = filepath.Join(runtimeDir, socketpath.FileName)
+		p.LockFile = filepath.Join(runtimeDir, LockFileName)
+	}
+	return p
 }
 
 func xdgDir(env, home, fallback string) string {

@@ -18,7 +18,7 @@ import (
 // It asks the running engine itself (GET /api/auth/status), so a pid left in a lock file by a
 // process that died, and since reused, is never taken for ours.
 func Running(o Options) (int, bool) {
-	if o.Paths.Socket == "" {
+	if o.Paths.Socket == "" && o.Paths.SocketRecord == "" {
 		p, err := auth.DefaultPaths()
 		if err != nil {
 			return 0, false
@@ -27,7 +27,8 @@ func Running(o Options) (int, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c := control.NewClient(o.Paths.Socket)
+	// The control client checks that the socket and the process serving it are the user's own.
+	c := control.ClientFor(o.Paths)
 	defer c.Close()
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -85,7 +86,8 @@ func waitRunning(o Options, exited <-chan error, onExit func(error) error) error
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("claude-keytray %s did not answer on %s within %v; see the log %s", o.Mode, o.Paths.Socket, startupWait, o.Paths.LogFile)
+			sock, _ := control.Locate(o.Paths)
+			return fmt.Errorf("claude-keytray %s did not answer on its control socket %s within %v; see the log %s", o.Mode, sock, startupWait, o.Paths.LogFile)
 		}
 	}
 }

@@ -281,7 +281,12 @@ func (m *Menu) updateKey(ctx context.Context) {
 		return
 	}
 	fp := auth.Fingerprint(raw)
-	st, err := m.opt.Engine.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
+	// The person who chose Update key… waits: the keychain may ask them to confirm or unlock.
+	var asked sync.Once
+	ictx := auth.Interactive(ctx, func(msg string) {
+		asked.Do(func() { m.notify("Claude key: confirm in your keychain", msg) })
+	})
+	st, err := m.opt.Engine.UpdateKey(ictx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
 	if err != nil {
 		msg := auth.Redact(err.Error(), raw)
 		var ke *auth.KeyError

@@ -63,15 +63,18 @@ func (e *APIError) Unwrap() error {
 type Client struct {
 	socket string
 	hc     *http.Client
+	// refused is why ClientFor would not use the socket it found; every call returns it.
+	refused error
 }
 
 // NewClient returns a client for the socket at socketPath; nothing is dialled until a call.
+// Every call first checks that the socket and its folder are ours and that the server runs as
+// us; ClientFor also finds the socket.
 func NewClient(socketPath string) *Client {
 	c := &Client{socket: socketPath}
 	c.hc = &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			d := net.Dialer{Timeout: dialTimeout}
-			return d.DialContext(ctx, "unix", c.socket)
+			return c.dial(ctx, &net.Dialer{Timeout: dialTimeout})
 		},
 		MaxIdleConns:       2,
 		IdleConnTimeout:    30 * time.Second,
@@ -163,8 +166,7 @@ func (c *Client) Key(ctx context.Context) (string, error) {
 		deadline, ctxBound = d, true
 	}
 	fail := func(err error) error { return c.keyError(ctx, err, ctxBound, deadline.Sub(start)) }
-	d := net.Dialer{Timeout: dialTimeout, Deadline: deadline}
-	conn, err := d.DialContext(ctx, "unix", c.socket)
+	conn, err := c.dial(ctx, &net.Dialer{Timeout: dialTimeout, Deadline: deadline})
 	if err != nil {
 		return "", c.transportError(err)
 	}
@@ -216,6 +218,10 @@ func (c *Client) keyError(ctx context.Context, err error, ctxBound bool, limit t
 
 // transportError marks "nobody listens" as ErrNotRunning so callers can fall back.
 func (c *Client) transportError(err error) error {
+	var ue *UnsafeSocketError
+	if errors.As(err, &ue) {
+		return ue
+	}
 	if notListening(err) {
 		return fmt.Errorf("%w (nothing listens on %s): %w", ErrNotRunning, c.socket, err)
 	}

@@ -4,6 +4,7 @@ package control
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -15,8 +16,17 @@ func checkPrivateDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("checking the control socket's folder %s: %w", dir, err)
 	}
-	if !fi.IsDir() {
-		return fmt.Errorf("the control socket's folder %s is not a folder (mode %s); remove it and start again", dir, fi.Mode())
+	if fi.Mode()&fs.ModeSymlink != 0 || !fi.IsDir() {
+		return &UnsafeSocketError{Path: dir, Problem: fmt.Sprintf("is not a folder (mode %s)", fi.Mode()),
+			Fix: "remove it and start claude-keytray again"}
+	}
+	return nil
+}
+
+// checkSocketFile only checks that the socket exists: see checkPrivateDir.
+func checkSocketFile(path string) error {
+	if _, err := os.Lstat(path); err != nil {
+		return fmt.Errorf("checking the control socket %s: %w", path, err)
 	}
 	return nil
 }

@@ -40,6 +40,8 @@ type Lock struct {
 	f      *os.File
 	once   sync.Once
 	err    error
+	// Moved says why the daemon did not listen on the usual socket (see ListenFor), or nil.
+	Moved error
 }
 
 // Listen prepares the socket's private folder, takes the per-user lock and listens on
@@ -204,3 +206,6 @@ func (l *Lock) Release() error {
 
 // Dir is the socket's folder.
 func (l *Lock) Dir() string { return l.dir }
+
+// Socket is the path the daemon listens on.
+func (l *Lock) Socket() string { return l.socket }

@@ -208,6 +208,9 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 	verify := body.Verify == nil || *body.Verify
 	ctx, cancel := operationContext(r)
 	defer cancel()
+	// A person is waiting at update-key or setup: the keychain may ask them to confirm (the CLI
+	// tells them so while it waits).
+	ctx = auth.Interactive(ctx, func(msg string) { s.log.Info("waiting for the keychain", "detail", msg) })
 	st, err := s.eng.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: "api"})
 	if err == nil {
 		writeJSON(w, http.StatusOK, st)

@@ -1,25 +1,31 @@
-// Package socketpath is where the control socket lives. The engine (through auth.Paths) and
-// the small apiKeyHelper program both use it, so they always meet at the same socket.
+// Package socketpath is where the control socket usually lives. The engine (through auth.Paths)
+// and the small apiKeyHelper program both use it, so they always meet at the same socket.
 package socketpath
 
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 )
 
 // FileName is the socket's name in its folder.
 const FileName = "control.sock"
 
-// Dir is the socket's private folder: $XDG_RUNTIME_DIR/claude-keytray, or, without
-// XDG_RUNTIME_DIR (servers, containers, macOS, Windows), a per-user folder in the temp dir that
-// the daemon creates 0700 and whose owner it checks.
+// Dir is the socket's usual private folder, $XDG_RUNTIME_DIR/claude-keytray. Without
+// XDG_RUNTIME_DIR (su, ssh without logind, cron, containers, macOS, Windows) there is none: a
+// predictable path in the shared temp folder could be taken by another user first, so the daemon
+// makes a private folder with a random name and records it (auth/control), and Dir is "".
 func Dir() string {
-	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
+	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" && filepath.IsAbs(rd) {
 		return filepath.Join(rd, "claude-keytray")
 	}
-	return filepath.Join(os.TempDir(), "claude-keytray-"+strconv.Itoa(os.Getuid()))
+	return ""
 }
 
-// Path is the control socket.
-func Path() string { return filepath.Join(Dir(), FileName) }
+// Path is the usual control socket, "" when there is none.
+func Path() string {
+	d := Dir()
+	if d == "" {
+		return ""
+	}
+	return filepath.Join(d, FileName)
+}

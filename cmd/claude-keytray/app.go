@@ -20,6 +20,8 @@ type app struct {
 	redactor *logging.Redactor
 	// badInterval is a refresh interval setting that could not be used (newTolerantApp only).
 	badInterval error
+	// unsafeWarned is set once the warning about an unsafe control socket was printed.
+	unsafeWarned bool
 }
 
 func newApp(g *globalFlags) (*app, error) {

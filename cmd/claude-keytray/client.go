@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -12,12 +16,48 @@ import (
 // Every command but daemon and tray is a client of the running engine and falls back to doing
 // the work itself when none runs.
 
-func (a *app) client() *control.Client { return control.NewClient(a.paths.Socket) }
+// client is the control client of the user's own daemon. A socket that is not the user's own
+// (another user's folder or server) is never used; the command then works alone and says once,
+// on stderr, what is wrong and what to do.
+func (a *app) client() *control.Client {
+	c := control.ClientFor(a.paths)
+	if err := c.Refused(); err != nil {
+		a.warnUnsafeSocket(err)
+	}
+	return c
+}
+
+// noteUnsafe warns when err says the server on the socket is not the user's own.
+func (a *app) noteUnsafe(err error) {
+	var ue *control.UnsafeSocketError
+	if errors.As(err, &ue) {
+		a.warnUnsafeSocket(ue)
+	}
+}
+
+// daemonPID is the pid of the user's own daemon, from the lock next to its socket.
+func daemonPID(a *app) (int, bool) {
+	sock, err := control.Locate(a.paths)
+	if err != nil || sock == "" {
+		return 0, false
+	}
+	return control.ReadPID(sock)
+}
+
+// warnUnsafeSocket prints err once per run.
+func (a *app) warnUnsafeSocket(err error) {
+	if a.unsafeWarned {
+		return
+	}
+	a.unsafeWarned = true
+	fmt.Fprintln(os.Stderr, "claude-keytray: warning: "+oneLine(err.Error())+"; working without the daemon")
+}
 
 // keyFromDaemon is the helper's fast path: one round trip to the daemon's memory.
 func keyFromDaemon(ctx context.Context, a *app) (string, bool) {
 	k, err := a.client().Key(ctx)
 	if err != nil {
+		a.noteUnsafe(err)
 		return "", false
 	}
 	return k, true
@@ -25,29 +65,40 @@ func keyFromDaemon(ctx context.Context, a *app) (string, bool) {
 
 // currentStatus asks the daemon, else builds the status from the keychain and state files.
 func currentStatus(ctx context.Context, a *app) auth.Status {
-	if st, err := a.client().Status(ctx); err == nil {
+	st, err := a.client().Status(ctx)
+	if err == nil {
 		return st
 	}
+	a.noteUnsafe(err)
 	e := a.engine(nil)
 	e.Load(ctx)
 	return e.Status()
 }
 
 func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
-	if st, err := a.client().Status(ctx); err == nil {
+	st, err := a.client().Status(ctx)
+	if err == nil {
 		return st.Daemon
 	}
+	a.noteUnsafe(err)
 	return auth.DaemonStatus{}
 }
 
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.
 func updateKey(ctx context.Context, a *app, raw string, verify bool, origin string) (auth.Status, error) {
+	// A person waits for this: a keychain that asks gets the time to be answered, and they are
+	// told where to look. The daemon cannot reach this terminal, so a slow answer says it here.
+	say := onceSayer(os.Stderr)
+	ctx = auth.Interactive(ctx, say)
+	slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
+	defer slow.Stop()
 	st, err := a.client().UpdateKey(ctx, raw, verify)
 	// The client's errors unwrap to auth's (ErrKeyRejected, *KeyError…), so exit codes are the
 	// same with or without a daemon.
 	if err == nil || !errors.Is(err, control.ErrNotRunning) {
 		return st, err
 	}
+	a.noteUnsafe(err)
 	log, closer := a.fileLogger()
 	defer closer.Close()
 	e := a.engine(log)
@@ -64,6 +115,7 @@ func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	if !errors.Is(err, control.ErrNotRunning) {
 		return st, err
 	}
+	a.noteUnsafe(err)
 	log, closer := a.fileLogger()
 	defer closer.Close()
 	e := a.engine(log)
@@ -71,4 +123,10 @@ func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	return e.Refresh(ctx, auth.RefreshRequest{Reason: "refresh command", User: true}), nil
+}
+
+// onceSayer prints the first message it is given on w, as one line, and ignores the rest.
+func onceSayer(w io.Writer) func(string) {
+	var once sync.Once
+	return func(msg string) { once.Do(func() { fmt.Fprintln(w, "claude-keytray: "+msg) }) }
 }

@@ -49,7 +49,7 @@ func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *ap
 	if err != nil {
 		return err
 	}
-	d.log.Info(kind+" started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
+	d.log.Info(kind+" started", "pid", os.Getpid(), "socket", d.socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
 	err = body(ctx, a, d)
 	d.stop()
 	return err
@@ -61,19 +61,21 @@ type daemon struct {
 	log    *slog.Logger
 	// notifier is the engine's desktop notifier, nil when notifications are off.
 	notifier auth.Notifier
-	stop     func()
+	// socket is where the control API listens.
+	socket string
+	stop   func()
 }
 
 // startDaemon takes the per-user lock, starts the control API and loads the key. The engine's
 // loop is the caller's to run.
 func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) {
-	l, lock, err := control.Listen(a.paths.Socket)
+	l, lock, err := control.ListenFor(a.paths)
 	if err != nil {
 		var ar *control.AlreadyRunningError
 		if errors.As(err, &ar) {
 			return nil, &exitError{code: 1, err: err}
 		}
-		return nil, fmt.Errorf("starting the control API on %s: %w", a.paths.Socket, err)
+		return nil, fmt.Errorf("starting the control API: %w", err)
 	}
 	var logOpt = logging.LogOptions{File: a.paths.LogFile}
 	if stderr != nil {
@@ -89,8 +91,11 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 		notifier = tray.NewNotifier(nil)
 	}
 	e := auth.New(a.engineOptions(log, notifier))
+	if lock.Moved != nil {
+		log.Warn("the usual control socket is not safe to use; listening in a private folder instead", "socket", lock.Socket(), "reason", lock.Moved.Error())
+	}
 	e.Load(ctx)
-	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket})
+	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: lock.Socket()})
 	srv := control.NewServer(e, control.ServerOptions{Logger: log})
 	served := make(chan struct{})
 	go func() {
@@ -99,7 +104,7 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 			log.Error("control API stopped", "err", err)
 		}
 	}()
-	return &daemon{engine: e, log: log, notifier: notifier, stop: func() {
+	return &daemon{engine: e, log: log, notifier: notifier, socket: lock.Socket(), stop: func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)

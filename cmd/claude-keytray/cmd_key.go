@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
-	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/auth/helperexe"
 
 	"github.com/spf13/cobra"
@@ -45,7 +44,7 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			log, closer := a.fileLogger()
 			defer closer.Close()
 			var k auth.Key
-			if _, running := control.ReadPID(a.paths.Socket); !running {
+			if _, running := daemonPID(a); !running {
 				// No daemon: this run watches for Claude Code's 401 retries itself, with a state
 				// file shared by the helper's runs, and notifies from a background process.
 				e := a.notifyingEngine(log, detachedNotifier{exe: exe()})

@@ -53,7 +53,9 @@ use --yes. Running setup again only does what is still missing.`,
 				out: cmd.OutOrStdout(),
 				ask: &asker{in: bufio.NewReader(in), raw: in, out: cmd.ErrOrStderr(), yes: yes},
 			}
-			return s.run(context.Background(), !noAutostart)
+			// A person runs setup: the keychain may ask them to confirm or unlock.
+			ctx := auth.Interactive(context.Background(), onceSayer(cmd.ErrOrStderr()))
+			return s.run(ctx, !noAutostart)
 		},
 	}
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "answer every question with its default, for scripts")

@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 	if sock := os.Getenv(intruderEnv); sock != "" {
 		os.Exit(intruder(sock))
 	}
+	// The squatted-socket tests run it as another user to hold a socket path with a fake server.
+	if dir := os.Getenv(squatterEnv); dir != "" {
+		os.Exit(squatter(dir))
+	}
 	testenv.Main(m)
 }
 

@@ -174,6 +174,11 @@ func TestOtherUserOnSocket(t *testing.T) {
 	if got := stored(t, env); got != k {
 		t.Fatalf("after the intruder the keychain holds %s, want %s", fp(got), fp(k))
 	}
+	// The owner's own client does not talk through a folder others can reach either.
+	if _, err := daemonStatus(t, env); err == nil || !strings.Contains(err.Error(), "chmod 700") {
+		t.Fatalf("the owner's client used the opened socket: %v", err)
+	}
+	os.Chmod(filepath.Dir(sock), 0o700)
 	if st, err := daemonStatus(t, env); err != nil || st.AuthFailures.Count != 0 || st.Key.Fingerprint != fp(k) {
 		t.Fatalf("the intruder changed the daemon's state: %v, %+v", err, st)
 	}

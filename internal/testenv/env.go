@@ -53,6 +53,8 @@ func New(t testing.TB) *Env {
 		t.Fatalf("testenv: chmod %s: %v", rt, err)
 	}
 	e := &Env{Dir: dir, RuntimeDir: rt, vars: map[string]string{}}
+	// Registered first, so it runs last: after everything the Env started has been stopped.
+	t.Cleanup(func() { e.checkStrayBuses(t) })
 	for k, sub := range map[string]string{
 		"HOME":            "home",
 		"XDG_CONFIG_HOME": "config",

@@ -41,6 +41,7 @@ var packageFor = map[string]string{
 	"dunstctl":              "Debian package dunst",
 	"script":                "Debian package bsdutils",
 	"setpriv":               "Debian package util-linux",
+	"useradd":               "Debian package passwd",
 	"xwininfo":              "Debian package x11-utils",
 	"claude":                "npm package @anthropic-ai/claude-code (npm install -g @anthropic-ai/claude-code)",
 }
