@@ -212,7 +212,7 @@ func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duratio
 func iconState(t *testing.T, got image.Image) assets.State {
 	t.Helper()
 	best, bestDist := assets.State(-1), math.MaxFloat64
-	for _, s := range []assets.State{assets.Ok, assets.Warning, assets.Error} {
+	for _, s := range assets.States() {
 		want, err := png.Decode(bytes.NewReader(assets.TrayIcon(s)))
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +315,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m, took := waitMenu(t, it, "Claude key: Rejected · "+last4(keyA), stateChangeLimit)
 	t.Logf("rejected shown %v after the 401 report returned", took)
-	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Rejected, keyA, keyB)
 
 	// A new key through `update-key`, which hands it to the running tray's engine.
 	if r := d.env.RunInput(t, keyB+"\n", "update-key"); r.ExitCode != 0 {
@@ -350,7 +350,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	} else {
 		t.Logf("timer refresh shown at %v, its end recorded at %v", seen.Format("15:04:05.000"), last.Local().Format("15:04:05.000"))
 	}
-	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Rejected, keyA, keyB)
 
 	// No key: the keychain item is deleted; `refresh` through the daemon notices.
 	d.env.SecretToolClear(t)
@@ -359,7 +359,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m, took = waitMenu(t, it, "Claude key: No key", stateChangeLimit)
 	t.Logf("no key shown %v after `refresh` returned", took)
-	checkShown(t, it, m, "No key", refreshLine, assets.Warning, keyA, keyB)
+	checkShown(t, it, m, "No key", refreshLine, assets.NoKey, keyA, keyB)
 
 	if st := d.status(t); st.Daemon.Tray != tray.TrayRegistered || st.Daemon.PID != proc.Pid() {
 		t.Errorf("status daemon = %+v, want the tray's pid %d and tray %q", st.Daemon, proc.Pid(), tray.TrayRegistered)
@@ -808,4 +808,115 @@ func savePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "saved %s (%dx%d)\n", path, img.Bounds().Dx(), img.Bounds().Dy())
+}
+
+// TestTrayIconPixmapExact reads the item's IconPixmap over D-Bus, as the panel does, in every
+// state the engine can be driven to here, and compares it pixel by pixel with the state's
+// asset in straight alpha: no channel of a visible pixel may be off by more than 2. Each state
+// showing its own asset's pixels is also the proof, in the real panel, that the states look
+// different (the assets test checks that they differ from each other).
+func TestTrayIconPixmapExact(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	_, it := d.startTray(t)
+
+	check := func(want auth.State, icon assets.State) {
+		t.Helper()
+		if st := d.status(t); st.State != want {
+			t.Fatalf("the engine is %s, want %s", st.State, want)
+		}
+		ref, err := png.Decode(bytes.NewReader(assets.TrayIcon(icon)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst, visible int
+		var where string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got := it.Icon(t)
+			if got.Bounds().Size() != ref.Bounds().Size() {
+				t.Fatalf("%v: IconPixmap is %v, the asset %v", icon, got.Bounds().Size(), ref.Bounds().Size())
+			}
+			worst, visible, where = pixmapDiff(ref, got)
+			if worst <= 2 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if worst > 2 {
+			t.Errorf("%v: IconPixmap differs from the asset by up to %d levels (%s)", icon, worst, where)
+		} else {
+			t.Logf("%v: IconPixmap matches the asset, %d visible pixels, largest difference %d", icon, visible, worst)
+		}
+	}
+
+	waitState := func(want auth.State) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for d.status(t).State != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the engine did not reach %s: %+v", want, d.status(t))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitState(auth.StateOK)
+	check(auth.StateOK, assets.Ok)
+
+	// A new key while the API is down: stored, not verified.
+	d.api.ForceStatus(503)
+	d.env.SecretToolStore(t, newKey(t))
+	d.env.Run(t, "refresh")
+	waitState(auth.StateUnverified)
+	check(auth.StateUnverified, assets.Unverified)
+
+	d.api.ForceStatus(0)
+	d.api.SetAccepted()
+	d.env.Run(t, "refresh")
+	waitState(auth.StateInvalid)
+	check(auth.StateInvalid, assets.Rejected)
+
+	d.env.SecretToolClear(t)
+	d.env.Run(t, "refresh")
+	waitState(auth.StateNoKey)
+	check(auth.StateNoKey, assets.NoKey)
+
+	// The keychain goes away: an error that says nothing about the key.
+	d.env.StopKeyring(t)
+	d.env.Run(t, "refresh")
+	waitState(auth.StateError)
+	check(auth.StateError, assets.Error)
+}
+
+// pixmapDiff compares a straight-alpha pixmap with the asset it should show: the largest
+// channel difference over the pixels with alpha > 0 in either, how many such pixels there are,
+// and where the worst one is.
+func pixmapDiff(want, got image.Image) (worst, visible int, where string) {
+	b := want.Bounds()
+	gb := got.Bounds()
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			w := color.NRGBAModel.Convert(want.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			g := got.At(gb.Min.X+x, gb.Min.Y+y).(color.NRGBA) // TrayItem.Icon is NRGBA: straight alpha
+			if w.A == 0 && g.A == 0 {
+				continue
+			}
+			visible++
+			chans := [][2]uint8{{w.A, g.A}}
+			if w.A > 0 {
+				chans = append(chans, [2]uint8{w.R, g.R}, [2]uint8{w.G, g.G}, [2]uint8{w.B, g.B})
+			}
+			for _, c := range chans {
+				d := int(c[0]) - int(c[1])
+				if d < 0 {
+					d = -d
+				}
+				if d > worst {
+					worst, where = d, fmt.Sprintf("pixel %d,%d is %v, the asset %v", x, y, g, w)
+				}
+			}
+		}
+	}
+	return worst, visible, where
 }

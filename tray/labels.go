@@ -67,14 +67,17 @@ func inText(d time.Duration) string {
 	return fmt.Sprintf("in %d h", int(d/time.Hour))
 }
 
-// IconState maps the engine's state to the icon: ok → Ok; unverified and no key → Warning;
-// rejected and error → Error.
+// IconState maps the engine's state to its icon, one look per state.
 func IconState(s auth.State) assets.State {
 	switch s {
 	case auth.StateOK:
 		return assets.Ok
-	case auth.StateInvalid, auth.StateError:
+	case auth.StateInvalid:
+		return assets.Rejected
+	case auth.StateNoKey:
+		return assets.NoKey
+	case auth.StateError:
 		return assets.Error
 	}
-	return assets.Warning
+	return assets.Unverified
 }

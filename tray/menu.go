@@ -168,7 +168,7 @@ func (m *Menu) apply(v View) {
 	set(it.openLog, old.OpenLog, v.OpenLog, false)
 	set(it.quit, old.Quit, v.Quit, false)
 	if first || old.Icon != v.Icon {
-		systray.SetIcon(assets.TrayIcon(v.Icon))
+		systray.SetIcon(systrayIcon(v.Icon))
 	}
 	if first || old.Tooltip != v.Tooltip {
 		systray.SetTooltip(v.Tooltip)
@@ -185,7 +185,7 @@ func (m *Menu) reassert() {
 	if m.items == nil || m.shown == nil {
 		return
 	}
-	systray.SetIcon(assets.TrayIcon(m.shown.Icon))
+	systray.SetIcon(systrayIcon(m.shown.Icon))
 	systray.SetTooltip(m.shown.Tooltip)
 }
 

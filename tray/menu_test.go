@@ -45,9 +45,9 @@ func TestRefreshLabel(t *testing.T) {
 func TestIconState(t *testing.T) {
 	for s, want := range map[auth.State]assets.State{
 		auth.StateOK:         assets.Ok,
-		auth.StateUnverified: assets.Warning,
-		auth.StateNoKey:      assets.Warning,
-		auth.StateInvalid:    assets.Error,
+		auth.StateUnverified: assets.Unverified,
+		auth.StateNoKey:      assets.NoKey,
+		auth.StateInvalid:    assets.Rejected,
 		auth.StateError:      assets.Error,
 	} {
 		if got := IconState(s); got != want {
@@ -209,7 +209,7 @@ func TestMenuUpdateKey(t *testing.T) {
 	m, eng := newTestMenu(t, srv, p, n)
 	ctx := context.Background()
 
-	if v := m.currentView(); v.Status.Label != "Claude key: no_key " || v.Icon != assets.Warning || v.UpdateKey.Label != LabelUpdateKey {
+	if v := m.currentView(); v.Status.Label != "Claude key: no_key " || v.Icon != assets.NoKey || v.UpdateKey.Label != LabelUpdateKey {
 		t.Fatalf("before any key: %+v", v)
 	}
 
