@@ -177,28 +177,49 @@ func menuText(m []testenv.MenuEntry) []string {
 // refreshedNow is the refresh line right after a refresh with the default 240 s interval.
 const refreshedNow = "Refreshed just now · next in 4 min"
 
+// testVersion is the version the test binary reports (it is built without -ldflags).
+const testVersion = "dev"
+
+// statusIndex is the status line's place in the menu: after the header and a separator.
+const statusIndex = 2
+
 // wantMenu is the whole menu for a status line, a refresh line and the key item, in order.
+// With no key the first action is "Add key…" (or the clipboard item) and Update key… is hidden.
 func wantMenu(statusLine, refreshLine, updateKey string) []string {
-	return []string{
-		"Claude key: " + statusLine + " (disabled)",
+	keyItems := []string{tray.LabelRefreshNow, updateKey}
+	if statusLine == "No key" {
+		first := tray.LabelAddKey
+		if updateKey == tray.LabelPasteKey {
+			first = tray.LabelPasteKey
+		}
+		keyItems = []string{first, tray.LabelRefreshNow}
+	}
+	m := []string{
+		tray.HeaderLabel(testVersion) + " (disabled)",
+		"---",
+		"Claude key: " + statusLine,
 		refreshLine + " (disabled)",
 		"---",
-		tray.LabelRefreshNow,
-		updateKey,
-		"[ ] " + tray.LabelStartAtLogin,
+	}
+	return append(append(m, keyItems...),
+		"[ ] "+tray.LabelStartAtLogin,
 		tray.LabelOpenLog,
+		tray.LabelRunDoctor,
+		"---",
+		tray.LabelHelp,
+		tray.LabelAbout,
 		"---",
 		tray.LabelQuit,
-	}
+	)
 }
 
-// waitMenu polls the menu until its first entry is want, and reports how long that took.
+// waitMenu polls the menu until its status line is want, and reports how long that took.
 func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duration) ([]testenv.MenuEntry, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	for {
 		m := it.Menu(t)
-		if len(m) > 0 && m[0].Label == want {
+		if len(m) > statusIndex && m[statusIndex].Label == want {
 			return m, time.Since(start)
 		}
 		if time.Since(start) > limit {
@@ -377,8 +398,8 @@ func TestTrayUpdateKeyDialog(t *testing.T) {
 	_, it := d.startTray(t)
 	waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
 
-	const dialog = "^Claude key$"
-	const errDialog = "^Claude key not changed$"
+	const dialog = "^Claude Keytray — Update key$"
+	const errDialog = "^Claude Keytray — Key not changed$"
 	stored := func() string {
 		s, _ := d.env.SecretToolLookup(t)
 		return s
@@ -472,8 +493,8 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 	_, it := d.startTray(t)
 	d.env.Set("PATH", "")
 	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
-	if len(m) < 5 || m[4].Label != tray.LabelPasteKey {
-		t.Fatalf("without a dialog program the menu is %q, want %q as its fifth entry", menuText(m), tray.LabelPasteKey)
+	if len(m) < 7 || m[6].Label != tray.LabelPasteKey {
+		t.Fatalf("without a dialog program the menu is %q, want %q as its seventh entry", menuText(m), tray.LabelPasteKey)
 	}
 
 	// copyKey puts a key on the clipboard as a user's copy would: xclip owns the selection in
@@ -507,8 +528,8 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 
 	copyKey(keyC)
 	it.Click(t, tray.LabelPasteKey)
-	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key not changed" }, 5*time.Second)
-	if !strings.Contains(n.Body, "rejected key "+auth.Fingerprint(keyC)) || strings.Contains(n.Body, keyC) {
+	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude Keytray — Key not changed" }, 5*time.Second)
+	if !strings.Contains(n.Body, "did not accept key "+auth.Fingerprint(keyC)) || strings.Contains(n.Body, keyC) {
 		t.Errorf("the refusal says %q", n.Body)
 	}
 	if got, _ := d.env.SecretToolLookup(t); got != keyB {
@@ -919,4 +940,90 @@ func pixmapDiff(want, got image.Image) (worst, visible int, where string) {
 		}
 	}
 	return worst, visible, where
+}
+
+// TestTrayMenuHeaderAndWindows: the header names the app and its version; the status line
+// opens Details, whose Copy diagnostics puts a report without the key on the clipboard; Run
+// doctor, About and Help open what they say. Each is clicked through dbusmenu as the panel
+// does, and the windows are found by title and pressed with xdotool.
+func TestTrayMenuHeaderAndWindows(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "xclip")
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	// Help opens the web page through xdg-open, which outside a desktop environment runs
+	// $BROWSER: a stand-in that records the address.
+	opened := filepath.Join(d.env.Dir, "browser-opened")
+	browser := filepath.Join(d.env.Dir, "browser.sh")
+	if err := os.WriteFile(browser, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" >>"+opened+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.env.Set("BROWSER", browser)
+	_, it := d.startTray(t)
+	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
+	if m[0].Label != tray.HeaderLabel(testVersion) || m[0].Enabled || m[0].Label != "Claude Keytray dev" {
+		t.Errorf("header %q (enabled %v), want %q disabled", m[0].Label, m[0].Enabled, "Claude Keytray dev")
+	}
+
+	// Details, from the status line; Tab moves from Close to Copy diagnostics.
+	it.Click(t, "Claude key: OK · "+last4(key))
+	const details = "^Claude Keytray — Details$"
+	w := d.env.WaitForWindow(t, details, 10*time.Second)
+	d.env.TypeInto(t, w, "", "Tab", "Return")
+	d.env.WaitNoWindow(t, details, 5*time.Second)
+	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Diagnostics copied" }, 5*time.Second)
+	clip := d.env.Exec(t, "", "xclip", "-selection", "clipboard", "-o")
+	for _, want := range []string{"app: Claude Keytray dev", "state: ok", "fingerprint=" + auth.Fingerprint(key), "validation: valid http=200"} {
+		if !strings.Contains(clip.Stdout, want) {
+			t.Errorf("the copied diagnostics lack %q:\n%s", want, clip.Stdout)
+		}
+	}
+	if strings.Contains(clip.Stdout, key[len(key)-5:]) || strings.Contains(clip.Stdout, d.env.Home()) {
+		t.Errorf("the copied diagnostics hold more than the fingerprint, or the home folder:\n%s", clip.Stdout)
+	}
+
+	// Run doctor and About open their windows; Return presses Close.
+	for _, c := range []struct{ item, title string }{
+		{tray.LabelRunDoctor, "^Claude Keytray — Doctor$"},
+		{tray.LabelAbout, "^About Claude Keytray$"},
+	} {
+		it.Click(t, c.item)
+		w := d.env.WaitForWindow(t, c.title, 30*time.Second)
+		d.env.TypeInto(t, w, "", "Return")
+		d.env.WaitNoWindow(t, c.title, 5*time.Second)
+	}
+
+	it.Click(t, tray.LabelHelp)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(opened)
+		if strings.TrimSpace(string(b)) == tray.HelpURL {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Help opened %q, want %s", b, tray.HelpURL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTrayNoKeyFirstRun: with no key stored, the first action is "Add key…" and a
+// notification offers it; the dialog it opens stores the key.
+func TestTrayNoKeyFirstRun(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	_, it := d.startTray(t)
+	m, _ := waitMenu(t, it, "Claude key: No key", 10*time.Second)
+	checkShown(t, it, m, "No key", refreshedNow, assets.NoKey)
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.AppName == tray.DisplayName && n.Summary == "Claude Keytray has no key yet" && strings.Contains(n.Body, tray.LabelAddKey)
+	}, 10*time.Second)
+	it.Click(t, tray.LabelAddKey)
+	w := d.env.WaitForWindow(t, "^Claude Keytray — Update key$", 10*time.Second)
+	d.env.TypeInto(t, w, key, "Return")
+	waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/claude-keytray/claude-keytray/tray"
@@ -41,6 +43,8 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 			StatusLine: StatusLine,
 			Notifier:   d.notifier,
 			Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
+			Version:    version,
+			Doctor:     func(ctx context.Context) (string, error) { return runDoctorReport(ctx, g) },
 		})
 		stopEngine()
 		if err := <-engineDone; terr == nil {
@@ -48,6 +52,22 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 		}
 		return terr
 	})
+}
+
+// runDoctorReport runs `claude-keytray doctor` as a child, so the tray's "Run doctor" window
+// shows exactly what the command prints. A failing check exits non-zero; its report is the
+// answer all the same.
+func runDoctorReport(ctx context.Context, g *globalFlags) (string, error) {
+	args := []string{"doctor"}
+	if g.store != "" {
+		args = append([]string{"--store", g.store}, args...)
+	}
+	out, err := exec.CommandContext(ctx, exe(), args...).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(out) > 0 {
+		err = nil
+	}
+	return string(out), err
 }
 
 // loginItem is the tray's "Start at login" checkbox over packaging's login autostart. Ticking
