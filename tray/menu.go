@@ -39,7 +39,7 @@ type Menu struct {
 
 type menuItems struct {
 	header, status, refreshLine, addKey, refreshNow, updateKey, startAtLogin, openLog, doctor *systray.MenuItem
-	help, about, quit                                                                       *systray.MenuItem
+	help, about, quit                                                                         *systray.MenuItem
 }
 
 // ItemView is one menu item as drawn.
@@ -55,7 +55,7 @@ type ItemView struct {
 // View is everything the tray shows, computed from state alone.
 type View struct {
 	Header, Status, RefreshLine, AddKey, RefreshNow, UpdateKey, StartAtLogin, OpenLog, RunDoctor ItemView
-	Help, About, Quit                                                                          ItemView
+	Help, About, Quit                                                                            ItemView
 	// HasStartAtLogin is false when no login autostart is wired: the item is left out.
 	HasStartAtLogin bool
 	Tooltip         string
