@@ -1027,3 +1027,70 @@ func TestTrayNoKeyFirstRun(t *testing.T) {
 	d.env.TypeInto(t, w, key, "Return")
 	waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
 }
+
+// TestTrayLauncher: install adds an applications-menu entry that desktop-file-validate
+// accepts; its Exec starts the tray, and a second start while it runs brings up no second
+// icon; uninstall removes what install wrote.
+func TestTrayLauncher(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "desktop-file-validate")
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	if r := d.env.Run(t, "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	entry := filepath.Join(d.env.Get("XDG_DATA_HOME"), "applications", "claude-keytray.desktop")
+	icon := filepath.Join(d.env.Get("XDG_DATA_HOME"), "icons", "hicolor", "48x48", "apps", "claude-keytray.png")
+	b, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatalf("install wrote no launcher: %v", err)
+	}
+	if _, err := os.Stat(icon); err != nil {
+		t.Errorf("install wrote no launcher icon: %v", err)
+	}
+	if r := d.env.Exec(t, "", "desktop-file-validate", entry); r.ExitCode != 0 || strings.TrimSpace(r.Stdout+r.Stderr) != "" {
+		t.Errorf("desktop-file-validate %s: exit %d\n%s%s", entry, r.ExitCode, r.Stdout, r.Stderr)
+	}
+	var exec []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Exec="); ok {
+			exec = strings.Fields(v)
+		}
+		if v, ok := strings.CutPrefix(l, "Name="); ok && v != tray.DisplayName {
+			t.Errorf("the launcher is named %q, want %q", v, tray.DisplayName)
+		}
+	}
+	if len(exec) != 2 || exec[1] != "tray" {
+		t.Fatalf("the launcher's Exec is %q, want the program and tray", exec)
+	}
+	first := d.env.Start(t, exec[0], exec[1:]...)
+	d.env.WaitForTrayItem(t, first.Pid(), 15*time.Second, first)
+
+	// A second start from the menu while the tray runs: it leaves, and one icon stays.
+	second := d.env.Start(t, exec[0], exec[1:]...)
+	code, err := second.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatalf("a second tray did not exit while the first runs: %v\n%s", err, second)
+	}
+	if !strings.Contains(second.Stderr(), "already running") {
+		t.Errorf("the second tray (exit %d) does not say the tray already runs:\n%s", code, second.Stderr())
+	}
+	if _, ok := d.env.FindTrayItem(t, second.Pid()); ok || first.Exited() {
+		t.Errorf("after a second start: second registered %v, first exited %v", ok, first.Exited())
+	}
+	first.Stop(5 * time.Second)
+
+	if r := d.env.Run(t, "uninstall"); r.ExitCode != 0 {
+		t.Fatalf("uninstall: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	for _, p := range []string{entry, icon} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("uninstall left %s (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(d.env.Get("XDG_DATA_HOME"), "icons")); !os.IsNotExist(err) {
+		t.Errorf("uninstall left the icons folder it created (%v)", err)
+	}
+}

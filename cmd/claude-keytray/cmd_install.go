@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/spf13/cobra"
 )
 
@@ -34,6 +35,12 @@ Running install again changes nothing; uninstall undoes exactly what install did
 			out := cmd.OutOrStdout()
 			res, err := auth.Install(a.paths, auth.InstallOptions{Exe: self, Force: force, DryRun: dryRun})
 			printChanges(out, res.Changes, dryRun)
+			if err != nil {
+				return err
+			}
+			// The applications menu entry: the way back to the tray after Quit.
+			launcher, err := packaging.InstallLauncher(packaging.Options{Exe: self, Paths: a.paths, Mode: packaging.ModeTray, DryRun: dryRun})
+			printChanges(out, launcher, dryRun)
 			if err != nil {
 				return err
 			}
@@ -70,6 +77,11 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 			}
 			out := cmd.OutOrStdout()
 			if err := uninstallAutostart(cmd.Context(), out, a, dryRun); err != nil {
+				return err
+			}
+			launcher, err := packaging.RemoveLauncher(packaging.Options{Paths: a.paths, Mode: packaging.ModeTray, DryRun: dryRun})
+			printChanges(out, launcher, dryRun)
+			if err != nil {
 				return err
 			}
 			res, err := auth.Uninstall(a.paths, auth.UninstallOptions{DryRun: dryRun})
