@@ -764,14 +764,128 @@ func TestTrayScreenshots(t *testing.T) {
 	}
 
 	okIcon := shoot("ok", "OK · "+last4(key))
+	iconSheet(t, dir, "ok", it.Icon(t))
+
+	// The Details window and the key dialog, opened from the menu.
+	window := func(name, item, title string) {
+		t.Helper()
+		it.Click(t, item)
+		w := d.env.WaitForWindow(t, title, 10*time.Second)
+		time.Sleep(500 * time.Millisecond) // let GTK paint the window once
+		savePNG(t, filepath.Join(dir, name+".png"), crop(d.env.Screenshot(t), windowBox(t, d.env, w)))
+		d.env.TypeInto(t, w, "", "Escape")
+		d.env.WaitNoWindow(t, title, 5*time.Second)
+	}
+	window("details", "Claude key: OK · "+last4(key), "^Claude Keytray — Details$")
+	window("key-dialog", tray.LabelUpdateKey, "^Claude Keytray — Update key$")
+
+	// Unverified: a new key while the API is down.
+	d.api.ForceStatus(503)
+	d.env.SecretToolStore(t, newKey(t))
+	d.env.Run(t, "refresh")
+	waitMenu(t, it, "Claude key: Not verified · "+last4(d.status(t).Key.Fingerprint), 10*time.Second)
+	iconSheet(t, dir, "unverified", it.Icon(t))
+	d.api.ForceStatus(0)
+	d.env.SecretToolStore(t, key)
+	d.env.Run(t, "refresh")
+	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rotated" && strings.Contains(n.Body, last4(key)) }, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	d.env.Exec(t, "", "dunstctl", "close-all")
+
 	d.api.SetAccepted()
 	d.env.Run(t, "refresh")
-	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rejected" }, 5*time.Second)
+	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rejected" }, 5*time.Second)
+	t.Logf("notification shown: %v", n)
+	time.Sleep(700 * time.Millisecond)
+	savePNG(t, filepath.Join(dir, "notification.png"), crop(d.env.Screenshot(t), image.Rect(sw-460, 0, sw, 200)))
 	badIcon := shoot("rejected", "Rejected · "+last4(key))
+	iconSheet(t, dir, "rejected", it.Icon(t))
 	if diffBox(okIcon, badIcon).Empty() {
 		t.Errorf("the panel draws the same icon for ok and rejected")
 	}
+
+	d.env.SecretToolClear(t)
+	d.env.Run(t, "refresh")
+	shoot("nokey", "No key")
+	iconSheet(t, dir, "nokey", it.Icon(t))
+
+	d.env.StopKeyring(t)
+	d.env.Run(t, "refresh")
+	for deadline := time.Now().Add(10 * time.Second); d.status(t).State != auth.StateError; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine did not reach error without a keychain")
+		}
+	}
+	time.Sleep(time.Second) // the icon follows the state within a second
+	iconSheet(t, dir, "error", it.Icon(t))
 	t.Logf("screenshots in %s (%v)", dir, time.Since(testStart).Round(time.Millisecond))
+}
+
+// windowBox is a window's place on the screen, from xdotool.
+func windowBox(t *testing.T, env *testenv.Env, w string) image.Rectangle {
+	t.Helper()
+	r := env.Exec(t, "", "xdotool", "getwindowgeometry", "--shell", w)
+	var x, y, wd, ht int
+	for _, l := range strings.Fields(r.Stdout) {
+		k, v, _ := strings.Cut(l, "=")
+		n := 0
+		fmt.Sscan(v, &n)
+		switch k {
+		case "X":
+			x = n
+		case "Y":
+			y = n
+		case "WIDTH":
+			wd = n
+		case "HEIGHT":
+			ht = n
+		}
+	}
+	if wd == 0 || ht == 0 {
+		t.Fatalf("no geometry for window %s: %q", w, r.Stdout)
+	}
+	return image.Rect(x, y, x+wd, y+ht).Inset(-8)
+}
+
+// iconSheet saves the pixmap the item sends over D-Bus as a panel would draw it: on a dark and
+// a light panel colour, at 24 px (1×) and 48 px (2×), scaled from the 32 px pixmap.
+func iconSheet(t *testing.T, dir, state string, pix image.Image) {
+	t.Helper()
+	for _, bg := range []struct {
+		name string
+		c    color.NRGBA
+	}{{"dark", color.NRGBA{0x2b, 0x2b, 0x2b, 0xff}}, {"light", color.NRGBA{0xf0, 0xf0, 0xf0, 0xff}}} {
+		for _, scale := range []int{1, 2} {
+			size := 24 * scale
+			pad := 4 * scale
+			img := image.NewNRGBA(image.Rect(0, 0, size+2*pad, size+2*pad))
+			for i := 0; i < len(img.Pix); i += 4 {
+				img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = bg.c.R, bg.c.G, bg.c.B, 0xff
+			}
+			pb := pix.Bounds()
+			for y := 0; y < size; y++ {
+				for x := 0; x < size; x++ {
+					// Box filter over the source pixels this one covers, in premultiplied alpha.
+					x0, x1 := x*pb.Dx()/size, max((x+1)*pb.Dx()/size, x*pb.Dx()/size+1)
+					y0, y1 := y*pb.Dy()/size, max((y+1)*pb.Dy()/size, y*pb.Dy()/size+1)
+					var r, g, b, a, n float64
+					for sy := y0; sy < y1; sy++ {
+						for sx := x0; sx < x1; sx++ {
+							c := color.NRGBAModel.Convert(pix.At(pb.Min.X+sx, pb.Min.Y+sy)).(color.NRGBA)
+							al := float64(c.A) / 255
+							r, g, b, a, n = r+float64(c.R)*al, g+float64(c.G)*al, b+float64(c.B)*al, a+al, n+1
+						}
+					}
+					r, g, b, a = r/n, g/n, b/n, a/n
+					o := img.PixOffset(x+pad, y+pad)
+					img.Pix[o] = uint8(r + float64(bg.c.R)*(1-a) + 0.5)
+					img.Pix[o+1] = uint8(g + float64(bg.c.G)*(1-a) + 0.5)
+					img.Pix[o+2] = uint8(b + float64(bg.c.B)*(1-a) + 0.5)
+				}
+			}
+			savePNG(t, filepath.Join(dir, fmt.Sprintf("icon-%s-%s-%dx.png", state, bg.name, scale)), img)
+		}
+	}
 }
 
 // stableScreen takes screenshots until two in a row agree (the panel has redrawn the icon,

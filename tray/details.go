@@ -41,7 +41,8 @@ func Problems(st auth.Status) []Problem {
 		add("The last refresh failed: "+st.Refresh.LastError, "Choose "+LabelOpenLog+" for details, or "+LabelRefreshNow+" to try again.")
 	}
 	if !st.Helper.OK && st.Helper.Problem != "" {
-		add(st.Helper.Problem, "Run claude-keytray install in a terminal.")
+		// The engine's problem text names the command in log words; say it plainly here.
+		add("The helper script Claude Code runs ("+tildePath(st.Helper.Path)+") is missing or changed.", "Run claude-keytray install in a terminal.")
 	}
 	if !st.ClaudeSettings.Wired && st.ClaudeSettings.Path != "" {
 		add("Claude Code's settings ("+tildePath(st.ClaudeSettings.Path)+") do not ask "+DisplayName+" for the key.", "Run claude-keytray install in a terminal.")
