@@ -15,9 +15,11 @@ func newTrayCmd(g *globalFlags) *cobra.Command {
 		Use:   "tray",
 		Short: "Run the engine with a tray icon (what plain `claude-keytray` does)",
 		Long: `Runs the refresh loop and the control API, like daemon, and shows a tray icon whose menu has
-the key's state, the last and next refresh, Refresh now, Update key…, Start at login, Open log
-and Quit. The icon and its tooltip follow the state: green when the API accepts the key, amber
-when it is not verified or missing, red when it is rejected or the keychain fails.
+the app's name and version, the key's state (click it for Details and Copy diagnostics), the last
+and next refresh, Refresh now, Update key… (Add key… when none is stored), Start at login, Open
+log, Run doctor, Help, About and Quit. The icon and its tooltip follow the state: a green check
+when the API accepts the key, an amber "?" when it is not verified, a red bar when it is
+rejected, an empty outline when no key is stored, a violet "!" when the keychain fails.
 
 Without a tray host (no session bus, or GNOME without the AppIndicator extension) it runs
 headless, says why in the log and in ` + "`status`" + `, and shows the icon when a host appears.
