@@ -788,7 +788,9 @@ func TestTrayScreenshots(t *testing.T) {
 	d.api.ForceStatus(0)
 	d.env.SecretToolStore(t, key)
 	d.env.Run(t, "refresh")
-	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rotated" && strings.Contains(n.Body, last4(key)) }, 5*time.Second)
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.Summary == "Claude key rotated" && strings.Contains(n.Body, last4(key))
+	}, 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	d.env.Exec(t, "", "dunstctl", "close-all")
 
