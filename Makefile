@@ -9,7 +9,8 @@
 #   make dist    .deb, .rpm and the Windows build in dist/ (scripts/dist.sh)
 #   make bench   helper latency, slow sources, bursts, idle footprint (scripts/bench.sh)
 #   make fuzz    every fuzz target for longer than make test does (scripts/fuzz.sh)
-#   make screenshots   the tray and its menu in the ok and rejected states, in screenshots/
+#   make screenshots   the tray icon in every state, its menu, Details, the key dialog and a
+#                      notification, in screenshots/ (scripts/screenshots.sh)
 
 SHELL := /bin/bash
 GO ?= go

@@ -13,40 +13,51 @@ import (
 //go:embed png/*.png macos/*.png ico/*.ico src/app.svg
 var files embed.FS
 
-// State is what the tray icon shows: the key is fine, needs attention, or failed.
+// State is what the tray icon shows; each of the engine's states has its own look.
 type State int
 
 const (
-	// Ok: a key is stored and the API accepted it.
+	// Ok: a key is stored and the API accepted it (green check badge).
 	Ok State = iota
-	// Warning: the key is not verified yet (or the check could not reach the API), or no key
-	// is stored.
-	Warning
-	// Error: the API rejected the key, or the engine hit an error.
+	// Unverified: a key is stored but not checked yet, or the check could not reach the API
+	// (amber "?" badge).
+	Unverified
+	// Rejected: the API refused the key (red "no entry" badge).
+	Rejected
+	// NoKey: no key is stored (the key as an empty outline, no badge).
+	NoKey
+	// Error: the keychain or the engine failed; the key itself may be fine (violet "!"
+	// badge).
 	Error
 )
 
-// String names the state as the icon files do: "ok", "warning", "error".
+// States lists every state, in the order above.
+func States() []State { return []State{Ok, Unverified, Rejected, NoKey, Error} }
+
+// String names the state as the icon files do: "ok", "unverified", "rejected", "nokey", "error".
 func (s State) String() string {
 	switch s {
 	case Ok:
 		return "ok"
-	case Warning:
-		return "warning"
+	case Unverified:
+		return "unverified"
+	case Rejected:
+		return "rejected"
+	case NoKey:
+		return "nokey"
 	case Error:
 		return "error"
 	}
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// name is the file name stem for s. A value outside the three states shows the warning icon:
-// an unknown state is one the user should look at, and an empty icon would crash some trays.
+// name is the file name stem for s. A value outside the states shows the unverified icon: an
+// unknown state is one the user should look at, and an empty icon would crash some trays.
 func (s State) name() string {
-	switch s {
-	case Ok, Warning, Error:
+	if slices.Contains(States(), s) {
 		return s.String()
 	}
-	return Warning.String()
+	return Unverified.String()
 }
 
 // pngSizes are the pixel sizes every state icon and the app icon come in (the hicolor theme's

@@ -18,7 +18,7 @@ import (
 	"testing"
 )
 
-var allStates = []State{Ok, Warning, Error}
+var allStates = States()
 
 // declaredSize reads the pixel size an embedded PNG's name promises.
 func declaredSize(t *testing.T, name string) int {
@@ -69,8 +69,8 @@ func TestEmbeddedPNGsDecodeWithDeclaredSizeAndTransparency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 4 names (three states and the app icon) at every PNG size, plus 3 states × 2 templates.
-	if want := 4*len(pngSizes) + 3*len(templateSizes); len(names) != want {
+	// Every state and the app icon at every PNG size, plus every state × 2 templates.
+	if want := (len(allStates)+1)*len(pngSizes) + len(allStates)*len(templateSizes); len(names) != want {
 		t.Fatalf("embedded %d PNGs, want %d: %v", len(names), want, names)
 	}
 	for _, name := range names {
@@ -289,26 +289,45 @@ func TestStateIconsDiffer(t *testing.T) {
 	}
 }
 
-// TestBadgeColours samples the badge beside its glyph: green for ok, amber for warning, red
-// for error, so the colours keep their meaning through any redesign.
+// TestBadgeColours samples the badge beside its glyph: green for ok, amber for unverified, red
+// for rejected, violet for error, so the colours keep their meaning through any redesign. The no-key
+// icon has no badge: the spot is empty.
 func TestBadgeColours(t *testing.T) {
 	for _, s := range allStates {
 		b, _ := IconPNG(s, 256)
 		img := decodePNG(t, s.String(), b)
-		// (21, 22) on the 32-unit grid: inside the badge, clear of the check, "!" and bar.
+		// (21, 22) on the 32-unit grid: inside the badge, clear of the check, "?", "!" and bar.
 		c := color.NRGBAModel.Convert(img.At(21*8, 22*8)).(color.NRGBA)
 		r, g, bl := int(c.R), int(c.G), int(c.B)
 		var ok bool
 		switch s {
 		case Ok:
 			ok = g > r+40 && g > bl+40
-		case Warning:
+		case Unverified:
 			ok = r > g && g > bl+60 && g > 100
-		case Error:
+		case Rejected:
 			ok = r > g+80 && r > bl+80
+		case Error:
+			ok = bl > g+80 && r > g+20
+		case NoKey:
+			ok, c.A = c.A == 0, 255
 		}
 		if !ok || c.A != 255 {
 			t.Errorf("%v badge colour %v does not read as the state's colour", s, c)
+		}
+	}
+}
+
+// TestNoKeyIsAnOutline: the no-key key is drawn as an outline, so the middle of its shaft,
+// solid gold in every other icon, is see-through.
+func TestNoKeyIsAnOutline(t *testing.T) {
+	for _, s := range allStates {
+		b, _ := IconPNG(s, 256)
+		img := decodePNG(t, s.String(), b)
+		// (12, 20) on the 32-unit grid: the middle of the shaft.
+		a := color.NRGBAModel.Convert(img.At(12*8, 20*8)).(color.NRGBA).A
+		if empty := a == 0; empty != (s == NoKey) {
+			t.Errorf("%v: the shaft's middle has alpha %d; only the no-key icon is empty there", s, a)
 		}
 	}
 }
@@ -362,16 +381,16 @@ func TestAppIcon(t *testing.T) {
 }
 
 func TestStateNamesAndFallback(t *testing.T) {
-	want := map[State]string{Ok: "ok", Warning: "warning", Error: "error", State(9): "State(9)"}
+	want := map[State]string{Ok: "ok", Unverified: "unverified", Rejected: "rejected", NoKey: "nokey", Error: "error", State(9): "State(9)"}
 	for s, name := range want {
 		if s.String() != name {
 			t.Errorf("State(%d).String() = %q, want %q", int(s), s.String(), name)
 		}
 	}
 	odd, _ := IconPNG(State(9), 32)
-	warn, _ := IconPNG(Warning, 32)
+	warn, _ := IconPNG(Unverified, 32)
 	if !bytes.Equal(odd, warn) {
-		t.Error("an unknown state should show the warning icon")
+		t.Error("an unknown state should show the unverified icon")
 	}
 	if len(TrayIcon(State(-1))) == 0 || len(ICO(State(-1))) == 0 || len(TrayTemplateIcon(State(-1))) == 0 {
 		t.Error("an unknown state gave an empty icon")

@@ -9,7 +9,8 @@
 # or `magick` from ImageMagick 7). Re-running it over unchanged sources gives the same bytes.
 #
 # Output:
-#   png/<name>-<size>.png       name: ok, warning, error (tray states) and app (the app icon);
+#   png/<name>-<size>.png       name: ok, unverified, rejected, nokey, error (tray states) and
+#                               app (the app icon);
 #                               size: 16 22 24 32 48 64 128 256 (Linux tray, hicolor theme)
 #   macos/<state>Template.png   18 px macOS menu bar template (black + alpha), and
 #   macos/<state>Template@2x.png  its 36 px Retina twin
@@ -33,8 +34,8 @@ fi
 
 png_sizes="16 22 24 32 48 64 128 256"
 ico_sizes="16 24 32 48 256"
-names="ok warning error app"
-states="ok warning error"
+names="ok unverified rejected nokey error app"
+states="ok unverified rejected nokey error"
 
 
 mkdir -p png macos ico

@@ -4,12 +4,15 @@ import (
 	"strings"
 )
 
+// DisplayName is the app's name where a person reads it (menus, launcher, session settings).
+const DisplayName = "Claude Keytray"
+
 // AppID names the desktop entry, the icon and the autostart file.
 const AppID = "claude-keytray"
 
 // desktopName and friends are what menus and session settings show.
 const (
-	desktopName    = "Claude Keytray"
+	desktopName    = DisplayName
 	desktopGeneric = "API Key Manager"
 	desktopComment = "Keep your Claude API key in the keychain and serve it to Claude Code"
 )

@@ -58,3 +58,43 @@ func readClipboard(ctx context.Context) (string, error) {
 	}
 	return "", errors.New("no clipboard program found (looked for " + strings.Join(tried, ", ") + "): " + hint)
 }
+
+// clipboardWriters are the programs that set the clipboard from stdin, in order of preference.
+func clipboardWriters() [][]string {
+	switch runtime.GOOS {
+	case "darwin":
+		return [][]string{{"pbcopy"}}
+	case "windows":
+		return [][]string{{"clip.exe"}}
+	}
+	var cmds [][]string
+	if os.Getenv("WAYLAND_DISPLAY") != "" {
+		cmds = append(cmds, []string{"wl-copy"})
+	}
+	return append(cmds,
+		[]string{"xclip", "-selection", "clipboard", "-in"},
+		[]string{"xsel", "--clipboard", "--input"})
+}
+
+// writeClipboard puts text on the clipboard. On X11 the program stays behind to serve the
+// selection, so its output is not collected: waiting for its pipes would wait for it to exit.
+func writeClipboard(ctx context.Context, text string) error {
+	ctx, cancel := context.WithTimeout(ctx, clipboardTimeout)
+	defer cancel()
+	var tried []string
+	for _, c := range clipboardWriters() {
+		path, err := exec.LookPath(c[0])
+		if err != nil {
+			tried = append(tried, c[0])
+			continue
+		}
+		cmd := exec.CommandContext(ctx, path, c[1:]...)
+		prepareCommand(cmd)
+		cmd.Stdin = strings.NewReader(text)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s could not set the clipboard: %w", c[0], err)
+		}
+		return nil
+	}
+	return errors.New("no clipboard program found (looked for " + strings.Join(tried, ", ") + ")")
+}

@@ -177,28 +177,49 @@ func menuText(m []testenv.MenuEntry) []string {
 // refreshedNow is the refresh line right after a refresh with the default 240 s interval.
 const refreshedNow = "Refreshed just now · next in 4 min"
 
+// testVersion is the version the test binary reports (it is built without -ldflags).
+const testVersion = "dev"
+
+// statusIndex is the status line's place in the menu: after the header and a separator.
+const statusIndex = 2
+
 // wantMenu is the whole menu for a status line, a refresh line and the key item, in order.
+// With no key the first action is "Add key…" (or the clipboard item) and Update key… is hidden.
 func wantMenu(statusLine, refreshLine, updateKey string) []string {
-	return []string{
-		"Claude key: " + statusLine + " (disabled)",
+	keyItems := []string{tray.LabelRefreshNow, updateKey}
+	if statusLine == "No key" {
+		first := tray.LabelAddKey
+		if updateKey == tray.LabelPasteKey {
+			first = tray.LabelPasteKey
+		}
+		keyItems = []string{first, tray.LabelRefreshNow}
+	}
+	m := []string{
+		tray.HeaderLabel(testVersion) + " (disabled)",
+		"---",
+		"Claude key: " + statusLine,
 		refreshLine + " (disabled)",
 		"---",
-		tray.LabelRefreshNow,
-		updateKey,
-		"[ ] " + tray.LabelStartAtLogin,
+	}
+	return append(append(m, keyItems...),
+		"[ ] "+tray.LabelStartAtLogin,
 		tray.LabelOpenLog,
+		tray.LabelRunDoctor,
+		"---",
+		tray.LabelHelp,
+		tray.LabelAbout,
 		"---",
 		tray.LabelQuit,
-	}
+	)
 }
 
-// waitMenu polls the menu until its first entry is want, and reports how long that took.
+// waitMenu polls the menu until its status line is want, and reports how long that took.
 func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duration) ([]testenv.MenuEntry, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	for {
 		m := it.Menu(t)
-		if len(m) > 0 && m[0].Label == want {
+		if len(m) > statusIndex && m[statusIndex].Label == want {
 			return m, time.Since(start)
 		}
 		if time.Since(start) > limit {
@@ -212,7 +233,7 @@ func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duratio
 func iconState(t *testing.T, got image.Image) assets.State {
 	t.Helper()
 	best, bestDist := assets.State(-1), math.MaxFloat64
-	for _, s := range []assets.State{assets.Ok, assets.Warning, assets.Error} {
+	for _, s := range assets.States() {
 		want, err := png.Decode(bytes.NewReader(assets.TrayIcon(s)))
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +336,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m, took := waitMenu(t, it, "Claude key: Rejected · "+last4(keyA), stateChangeLimit)
 	t.Logf("rejected shown %v after the 401 report returned", took)
-	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Rejected, keyA, keyB)
 
 	// A new key through `update-key`, which hands it to the running tray's engine.
 	if r := d.env.RunInput(t, keyB+"\n", "update-key"); r.ExitCode != 0 {
@@ -350,7 +371,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	} else {
 		t.Logf("timer refresh shown at %v, its end recorded at %v", seen.Format("15:04:05.000"), last.Local().Format("15:04:05.000"))
 	}
-	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Error, keyA, keyB)
+	checkShown(t, it, m, "Rejected · "+last4(keyA), refreshLine, assets.Rejected, keyA, keyB)
 
 	// No key: the keychain item is deleted; `refresh` through the daemon notices.
 	d.env.SecretToolClear(t)
@@ -359,7 +380,7 @@ func TestTrayMenuFollowsState(t *testing.T) {
 	}
 	m, took = waitMenu(t, it, "Claude key: No key", stateChangeLimit)
 	t.Logf("no key shown %v after `refresh` returned", took)
-	checkShown(t, it, m, "No key", refreshLine, assets.Warning, keyA, keyB)
+	checkShown(t, it, m, "No key", refreshLine, assets.NoKey, keyA, keyB)
 
 	if st := d.status(t); st.Daemon.Tray != tray.TrayRegistered || st.Daemon.PID != proc.Pid() {
 		t.Errorf("status daemon = %+v, want the tray's pid %d and tray %q", st.Daemon, proc.Pid(), tray.TrayRegistered)
@@ -377,8 +398,8 @@ func TestTrayUpdateKeyDialog(t *testing.T) {
 	_, it := d.startTray(t)
 	waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
 
-	const dialog = "^Claude key$"
-	const errDialog = "^Claude key not changed$"
+	const dialog = "^Claude Keytray — Update key$"
+	const errDialog = "^Claude Keytray — Key not changed$"
 	stored := func() string {
 		s, _ := d.env.SecretToolLookup(t)
 		return s
@@ -472,8 +493,8 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 	_, it := d.startTray(t)
 	d.env.Set("PATH", "")
 	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
-	if len(m) < 5 || m[4].Label != tray.LabelPasteKey {
-		t.Fatalf("without a dialog program the menu is %q, want %q as its fifth entry", menuText(m), tray.LabelPasteKey)
+	if len(m) < 7 || m[6].Label != tray.LabelPasteKey {
+		t.Fatalf("without a dialog program the menu is %q, want %q as its seventh entry", menuText(m), tray.LabelPasteKey)
 	}
 
 	// copyKey puts a key on the clipboard as a user's copy would: xclip owns the selection in
@@ -507,8 +528,8 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 
 	copyKey(keyC)
 	it.Click(t, tray.LabelPasteKey)
-	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key not changed" }, 5*time.Second)
-	if !strings.Contains(n.Body, "rejected key "+auth.Fingerprint(keyC)) || strings.Contains(n.Body, keyC) {
+	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude Keytray — Key not changed" }, 5*time.Second)
+	if !strings.Contains(n.Body, "did not accept key "+auth.Fingerprint(keyC)) || strings.Contains(n.Body, keyC) {
 		t.Errorf("the refusal says %q", n.Body)
 	}
 	if got, _ := d.env.SecretToolLookup(t); got != keyB {
@@ -743,14 +764,130 @@ func TestTrayScreenshots(t *testing.T) {
 	}
 
 	okIcon := shoot("ok", "OK · "+last4(key))
+	iconSheet(t, dir, "ok", it.Icon(t))
+
+	// The Details window and the key dialog, opened from the menu.
+	window := func(name, item, title string) {
+		t.Helper()
+		it.Click(t, item)
+		w := d.env.WaitForWindow(t, title, 10*time.Second)
+		time.Sleep(500 * time.Millisecond) // let GTK paint the window once
+		savePNG(t, filepath.Join(dir, name+".png"), crop(d.env.Screenshot(t), windowBox(t, d.env, w)))
+		d.env.TypeInto(t, w, "", "Escape")
+		d.env.WaitNoWindow(t, title, 5*time.Second)
+	}
+	window("details", "Claude key: OK · "+last4(key), "^Claude Keytray — Details$")
+	window("key-dialog", tray.LabelUpdateKey, "^Claude Keytray — Update key$")
+
+	// Unverified: a new key while the API is down.
+	d.api.ForceStatus(503)
+	d.env.SecretToolStore(t, newKey(t))
+	d.env.Run(t, "refresh")
+	waitMenu(t, it, "Claude key: Not verified · "+last4(d.status(t).Key.Fingerprint), 10*time.Second)
+	iconSheet(t, dir, "unverified", it.Icon(t))
+	d.api.ForceStatus(0)
+	d.env.SecretToolStore(t, key)
+	d.env.Run(t, "refresh")
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.Summary == "Claude key rotated" && strings.Contains(n.Body, last4(key))
+	}, 5*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	d.env.Exec(t, "", "dunstctl", "close-all")
+
 	d.api.SetAccepted()
 	d.env.Run(t, "refresh")
-	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rejected" }, 5*time.Second)
+	n := d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Claude key rejected" }, 5*time.Second)
+	t.Logf("notification shown: %v", n)
+	time.Sleep(700 * time.Millisecond)
+	savePNG(t, filepath.Join(dir, "notification.png"), crop(d.env.Screenshot(t), image.Rect(sw-460, 0, sw, 200)))
 	badIcon := shoot("rejected", "Rejected · "+last4(key))
+	iconSheet(t, dir, "rejected", it.Icon(t))
 	if diffBox(okIcon, badIcon).Empty() {
 		t.Errorf("the panel draws the same icon for ok and rejected")
 	}
+
+	d.env.SecretToolClear(t)
+	d.env.Run(t, "refresh")
+	shoot("nokey", "No key")
+	iconSheet(t, dir, "nokey", it.Icon(t))
+
+	d.env.StopKeyring(t)
+	d.env.Run(t, "refresh")
+	for deadline := time.Now().Add(10 * time.Second); d.status(t).State != auth.StateError; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine did not reach error without a keychain")
+		}
+	}
+	time.Sleep(time.Second) // the icon follows the state within a second
+	iconSheet(t, dir, "error", it.Icon(t))
 	t.Logf("screenshots in %s (%v)", dir, time.Since(testStart).Round(time.Millisecond))
+}
+
+// windowBox is a window's place on the screen, from xdotool.
+func windowBox(t *testing.T, env *testenv.Env, w string) image.Rectangle {
+	t.Helper()
+	r := env.Exec(t, "", "xdotool", "getwindowgeometry", "--shell", w)
+	var x, y, wd, ht int
+	for _, l := range strings.Fields(r.Stdout) {
+		k, v, _ := strings.Cut(l, "=")
+		n := 0
+		fmt.Sscan(v, &n)
+		switch k {
+		case "X":
+			x = n
+		case "Y":
+			y = n
+		case "WIDTH":
+			wd = n
+		case "HEIGHT":
+			ht = n
+		}
+	}
+	if wd == 0 || ht == 0 {
+		t.Fatalf("no geometry for window %s: %q", w, r.Stdout)
+	}
+	return image.Rect(x, y, x+wd, y+ht).Inset(-8)
+}
+
+// iconSheet saves the pixmap the item sends over D-Bus as a panel would draw it: on a dark and
+// a light panel colour, at 24 px (1×) and 48 px (2×), scaled from the 32 px pixmap.
+func iconSheet(t *testing.T, dir, state string, pix image.Image) {
+	t.Helper()
+	for _, bg := range []struct {
+		name string
+		c    color.NRGBA
+	}{{"dark", color.NRGBA{0x2b, 0x2b, 0x2b, 0xff}}, {"light", color.NRGBA{0xf0, 0xf0, 0xf0, 0xff}}} {
+		for _, scale := range []int{1, 2} {
+			size := 24 * scale
+			pad := 4 * scale
+			img := image.NewNRGBA(image.Rect(0, 0, size+2*pad, size+2*pad))
+			for i := 0; i < len(img.Pix); i += 4 {
+				img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = bg.c.R, bg.c.G, bg.c.B, 0xff
+			}
+			pb := pix.Bounds()
+			for y := 0; y < size; y++ {
+				for x := 0; x < size; x++ {
+					// Box filter over the source pixels this one covers, in premultiplied alpha.
+					x0, x1 := x*pb.Dx()/size, max((x+1)*pb.Dx()/size, x*pb.Dx()/size+1)
+					y0, y1 := y*pb.Dy()/size, max((y+1)*pb.Dy()/size, y*pb.Dy()/size+1)
+					var r, g, b, a, n float64
+					for sy := y0; sy < y1; sy++ {
+						for sx := x0; sx < x1; sx++ {
+							c := color.NRGBAModel.Convert(pix.At(pb.Min.X+sx, pb.Min.Y+sy)).(color.NRGBA)
+							al := float64(c.A) / 255
+							r, g, b, a, n = r+float64(c.R)*al, g+float64(c.G)*al, b+float64(c.B)*al, a+al, n+1
+						}
+					}
+					r, g, b, a = r/n, g/n, b/n, a/n
+					o := img.PixOffset(x+pad, y+pad)
+					img.Pix[o] = uint8(r + float64(bg.c.R)*(1-a) + 0.5)
+					img.Pix[o+1] = uint8(g + float64(bg.c.G)*(1-a) + 0.5)
+					img.Pix[o+2] = uint8(b + float64(bg.c.B)*(1-a) + 0.5)
+				}
+			}
+			savePNG(t, filepath.Join(dir, fmt.Sprintf("icon-%s-%s-%dx.png", state, bg.name, scale)), img)
+		}
+	}
 }
 
 // stableScreen takes screenshots until two in a row agree (the panel has redrawn the icon,
@@ -808,4 +945,268 @@ func savePNG(t *testing.T, path string, img image.Image) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "saved %s (%dx%d)\n", path, img.Bounds().Dx(), img.Bounds().Dy())
+}
+
+// TestTrayIconPixmapExact reads the item's IconPixmap over D-Bus, as the panel does, in every
+// state the engine can be driven to here, and compares it pixel by pixel with the state's
+// asset in straight alpha: no channel of a visible pixel may be off by more than 2. Each state
+// showing its own asset's pixels is also the proof, in the real panel, that the states look
+// different (the assets test checks that they differ from each other).
+func TestTrayIconPixmapExact(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	_, it := d.startTray(t)
+
+	check := func(want auth.State, icon assets.State) {
+		t.Helper()
+		if st := d.status(t); st.State != want {
+			t.Fatalf("the engine is %s, want %s", st.State, want)
+		}
+		ref, err := png.Decode(bytes.NewReader(assets.TrayIcon(icon)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var worst, visible int
+		var where string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			got := it.Icon(t)
+			if got.Bounds().Size() != ref.Bounds().Size() {
+				t.Fatalf("%v: IconPixmap is %v, the asset %v", icon, got.Bounds().Size(), ref.Bounds().Size())
+			}
+			worst, visible, where = pixmapDiff(ref, got)
+			if worst <= 2 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if worst > 2 {
+			t.Errorf("%v: IconPixmap differs from the asset by up to %d levels (%s)", icon, worst, where)
+		} else {
+			t.Logf("%v: IconPixmap matches the asset, %d visible pixels, largest difference %d", icon, visible, worst)
+		}
+	}
+
+	waitState := func(want auth.State) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for d.status(t).State != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the engine did not reach %s: %+v", want, d.status(t))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitState(auth.StateOK)
+	check(auth.StateOK, assets.Ok)
+
+	// A new key while the API is down: stored, not verified.
+	d.api.ForceStatus(503)
+	d.env.SecretToolStore(t, newKey(t))
+	d.env.Run(t, "refresh")
+	waitState(auth.StateUnverified)
+	check(auth.StateUnverified, assets.Unverified)
+
+	d.api.ForceStatus(0)
+	d.api.SetAccepted()
+	d.env.Run(t, "refresh")
+	waitState(auth.StateInvalid)
+	check(auth.StateInvalid, assets.Rejected)
+
+	d.env.SecretToolClear(t)
+	d.env.Run(t, "refresh")
+	waitState(auth.StateNoKey)
+	check(auth.StateNoKey, assets.NoKey)
+
+	// The keychain goes away: an error that says nothing about the key.
+	d.env.StopKeyring(t)
+	d.env.Run(t, "refresh")
+	waitState(auth.StateError)
+	check(auth.StateError, assets.Error)
+}
+
+// pixmapDiff compares a straight-alpha pixmap with the asset it should show: the largest
+// channel difference over the pixels with alpha > 0 in either, how many such pixels there are,
+// and where the worst one is.
+func pixmapDiff(want, got image.Image) (worst, visible int, where string) {
+	b := want.Bounds()
+	gb := got.Bounds()
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			w := color.NRGBAModel.Convert(want.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			g := got.At(gb.Min.X+x, gb.Min.Y+y).(color.NRGBA) // TrayItem.Icon is NRGBA: straight alpha
+			if w.A == 0 && g.A == 0 {
+				continue
+			}
+			visible++
+			chans := [][2]uint8{{w.A, g.A}}
+			if w.A > 0 {
+				chans = append(chans, [2]uint8{w.R, g.R}, [2]uint8{w.G, g.G}, [2]uint8{w.B, g.B})
+			}
+			for _, c := range chans {
+				d := int(c[0]) - int(c[1])
+				if d < 0 {
+					d = -d
+				}
+				if d > worst {
+					worst, where = d, fmt.Sprintf("pixel %d,%d is %v, the asset %v", x, y, g, w)
+				}
+			}
+		}
+	}
+	return worst, visible, where
+}
+
+// TestTrayMenuHeaderAndWindows: the header names the app and its version; the status line
+// opens Details, whose Copy diagnostics puts a report without the key on the clipboard; Run
+// doctor, About and Help open what they say. Each is clicked through dbusmenu as the panel
+// does, and the windows are found by title and pressed with xdotool.
+func TestTrayMenuHeaderAndWindows(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "xclip")
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	// Help opens the web page through xdg-open, which outside a desktop environment runs
+	// $BROWSER: a stand-in that records the address.
+	opened := filepath.Join(d.env.Dir, "browser-opened")
+	browser := filepath.Join(d.env.Dir, "browser.sh")
+	if err := os.WriteFile(browser, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" >>"+opened+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d.env.Set("BROWSER", browser)
+	_, it := d.startTray(t)
+	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
+	if m[0].Label != tray.HeaderLabel(testVersion) || m[0].Enabled || m[0].Label != "Claude Keytray dev" {
+		t.Errorf("header %q (enabled %v), want %q disabled", m[0].Label, m[0].Enabled, "Claude Keytray dev")
+	}
+
+	// Details, from the status line; Tab moves from Close to Copy diagnostics.
+	it.Click(t, "Claude key: OK · "+last4(key))
+	const details = "^Claude Keytray — Details$"
+	w := d.env.WaitForWindow(t, details, 10*time.Second)
+	d.env.TypeInto(t, w, "", "Tab", "Return")
+	d.env.WaitNoWindow(t, details, 5*time.Second)
+	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Diagnostics copied" }, 5*time.Second)
+	clip := d.env.Exec(t, "", "xclip", "-selection", "clipboard", "-o")
+	for _, want := range []string{"app: Claude Keytray dev", "state: ok", "fingerprint=" + auth.Fingerprint(key), "validation: valid http=200"} {
+		if !strings.Contains(clip.Stdout, want) {
+			t.Errorf("the copied diagnostics lack %q:\n%s", want, clip.Stdout)
+		}
+	}
+	if strings.Contains(clip.Stdout, key[len(key)-5:]) || strings.Contains(clip.Stdout, d.env.Home()) {
+		t.Errorf("the copied diagnostics hold more than the fingerprint, or the home folder:\n%s", clip.Stdout)
+	}
+
+	// Run doctor and About open their windows; Return presses Close.
+	for _, c := range []struct{ item, title string }{
+		{tray.LabelRunDoctor, "^Claude Keytray — Doctor$"},
+		{tray.LabelAbout, "^About Claude Keytray$"},
+	} {
+		it.Click(t, c.item)
+		w := d.env.WaitForWindow(t, c.title, 30*time.Second)
+		d.env.TypeInto(t, w, "", "Return")
+		d.env.WaitNoWindow(t, c.title, 5*time.Second)
+	}
+
+	it.Click(t, tray.LabelHelp)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, _ := os.ReadFile(opened)
+		if strings.TrimSpace(string(b)) == tray.HelpURL {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Help opened %q, want %s", b, tray.HelpURL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTrayNoKeyFirstRun: with no key stored, the first action is "Add key…" and a
+// notification offers it; the dialog it opens stores the key.
+func TestTrayNoKeyFirstRun(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	_, it := d.startTray(t)
+	m, _ := waitMenu(t, it, "Claude key: No key", 10*time.Second)
+	checkShown(t, it, m, "No key", refreshedNow, assets.NoKey)
+	d.notes.WaitFor(t, func(n testenv.Notification) bool {
+		return n.AppName == tray.DisplayName && n.Summary == "Claude Keytray has no key yet" && strings.Contains(n.Body, tray.LabelAddKey)
+	}, 10*time.Second)
+	it.Click(t, tray.LabelAddKey)
+	w := d.env.WaitForWindow(t, "^Claude Keytray — Update key$", 10*time.Second)
+	d.env.TypeInto(t, w, key, "Return")
+	waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
+}
+
+// TestTrayLauncher: install adds an applications-menu entry that desktop-file-validate
+// accepts; its Exec starts the tray, and a second start while it runs brings up no second
+// icon; uninstall removes what install wrote.
+func TestTrayLauncher(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "desktop-file-validate")
+	d := newDesktop(t, true)
+	key := newKey(t)
+	d.api.SetAccepted(key)
+	d.env.SecretToolStore(t, key)
+	if r := d.env.Run(t, "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	entry := filepath.Join(d.env.Get("XDG_DATA_HOME"), "applications", "claude-keytray.desktop")
+	icon := filepath.Join(d.env.Get("XDG_DATA_HOME"), "icons", "hicolor", "48x48", "apps", "claude-keytray.png")
+	b, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatalf("install wrote no launcher: %v", err)
+	}
+	if _, err := os.Stat(icon); err != nil {
+		t.Errorf("install wrote no launcher icon: %v", err)
+	}
+	if r := d.env.Exec(t, "", "desktop-file-validate", entry); r.ExitCode != 0 || strings.TrimSpace(r.Stdout+r.Stderr) != "" {
+		t.Errorf("desktop-file-validate %s: exit %d\n%s%s", entry, r.ExitCode, r.Stdout, r.Stderr)
+	}
+	var exec []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Exec="); ok {
+			exec = strings.Fields(v)
+		}
+		if v, ok := strings.CutPrefix(l, "Name="); ok && v != tray.DisplayName {
+			t.Errorf("the launcher is named %q, want %q", v, tray.DisplayName)
+		}
+	}
+	if len(exec) != 2 || exec[1] != "tray" {
+		t.Fatalf("the launcher's Exec is %q, want the program and tray", exec)
+	}
+	first := d.env.Start(t, exec[0], exec[1:]...)
+	d.env.WaitForTrayItem(t, first.Pid(), 15*time.Second, first)
+
+	// A second start from the menu while the tray runs: it leaves, and one icon stays.
+	second := d.env.Start(t, exec[0], exec[1:]...)
+	code, err := second.Wait(10 * time.Second)
+	if err != nil {
+		t.Fatalf("a second tray did not exit while the first runs: %v\n%s", err, second)
+	}
+	if !strings.Contains(second.Stderr(), "already running") {
+		t.Errorf("the second tray (exit %d) does not say the tray already runs:\n%s", code, second.Stderr())
+	}
+	if _, ok := d.env.FindTrayItem(t, second.Pid()); ok || first.Exited() {
+		t.Errorf("after a second start: second registered %v, first exited %v", ok, first.Exited())
+	}
+	first.Stop(5 * time.Second)
+
+	if r := d.env.Run(t, "uninstall"); r.ExitCode != 0 {
+		t.Fatalf("uninstall: exit %d\n%s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	for _, p := range []string{entry, icon} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("uninstall left %s (%v)", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(d.env.Get("XDG_DATA_HOME"), "icons")); !os.IsNotExist(err) {
+		t.Errorf("uninstall left the icons folder it created (%v)", err)
+	}
 }

@@ -8,6 +8,9 @@ import (
 	"fyne.io/systray"
 )
 
+// pixmapQuirk: here systray hands the icon bytes to the OS as they are.
+const pixmapQuirk = false
+
 // runHost on macOS and Windows: the menu bar and the notification area always exist, and
 // systray's loop must own the main thread, so Run blocks here until ctx ends.
 func runHost(ctx context.Context, m *Menu) error {

@@ -43,6 +43,9 @@ const (
 	registerWait = 5 * time.Second
 )
 
+// pixmapQuirk: systray turns icons into an IconPixmap here, low bytes and all (pixmap.go).
+const pixmapQuirk = true
+
 const noHostHelp = "no tray host: nothing on the session bus owns " + watcherName + ", so the icon cannot be shown; " +
 	"running headless (refreshes and the control API work as usual) and the icon appears when a tray host starts. " +
 	"GNOME: install and enable the AppIndicator extension (Debian/Ubuntu: gnome-shell-extension-appindicator); " +

@@ -8,8 +8,16 @@ import (
 	"github.com/claude-keytray/claude-keytray/auth"
 )
 
+// DisplayName is the app's name wherever a person reads it: menu header, dialogs,
+// notifications, launcher, About. The command is claude-keytray.
+const DisplayName = "Claude Keytray"
+
 // Menu labels. Tests read them back through com.canonical.dbusmenu, so they are constants.
 const (
+	LabelAddKey       = "Add key…"
+	LabelRunDoctor    = "Run doctor"
+	LabelHelp         = "Help"
+	LabelAbout        = "About " + DisplayName
 	LabelRefreshNow   = "Refresh now"
 	LabelRefreshing   = "Refreshing…"
 	LabelUpdateKey    = "Update key…"
@@ -18,6 +26,14 @@ const (
 	LabelOpenLog      = "Open log"
 	LabelQuit         = "Quit"
 )
+
+// HeaderLabel is the menu's first line: the app's name and version.
+func HeaderLabel(version string) string {
+	if version == "" {
+		return DisplayName
+	}
+	return DisplayName + " " + version
+}
 
 // StatusLabel is the status line and the tooltip: "Claude key: OK · …a1b2". It shows at most
 // the last four characters of the key, never more of it.
@@ -67,14 +83,17 @@ func inText(d time.Duration) string {
 	return fmt.Sprintf("in %d h", int(d/time.Hour))
 }
 
-// IconState maps the engine's state to the icon: ok → Ok; unverified and no key → Warning;
-// rejected and error → Error.
+// IconState maps the engine's state to its icon, one look per state.
 func IconState(s auth.State) assets.State {
 	switch s {
 	case auth.StateOK:
 		return assets.Ok
-	case auth.StateInvalid, auth.StateError:
+	case auth.StateInvalid:
+		return assets.Rejected
+	case auth.StateNoKey:
+		return assets.NoKey
+	case auth.StateError:
 		return assets.Error
 	}
-	return assets.Warning
+	return assets.Unverified
 }

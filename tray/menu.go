@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Menu struct {
 
 	mu         sync.Mutex
 	st         auth.Status
+	greeted    bool
 	refreshing bool
 	updating   bool
 	autostart  bool
@@ -36,7 +38,8 @@ type Menu struct {
 }
 
 type menuItems struct {
-	status, refreshLine, refreshNow, updateKey, startAtLogin, openLog, quit *systray.MenuItem
+	header, status, refreshLine, addKey, refreshNow, updateKey, startAtLogin, openLog, doctor *systray.MenuItem
+	help, about, quit                                                                         *systray.MenuItem
 }
 
 // ItemView is one menu item as drawn.
@@ -44,11 +47,15 @@ type ItemView struct {
 	Label   string
 	Enabled bool
 	Checked bool
+	// Hidden leaves the item out of the menu (Add key… while a key is stored, Update key…
+	// while none is).
+	Hidden bool
 }
 
 // View is everything the tray shows, computed from state alone.
 type View struct {
-	Status, RefreshLine, RefreshNow, UpdateKey, StartAtLogin, OpenLog, Quit ItemView
+	Header, Status, RefreshLine, AddKey, RefreshNow, UpdateKey, StartAtLogin, OpenLog, RunDoctor ItemView
+	Help, About, Quit                                                                            ItemView
 	// HasStartAtLogin is false when no login autostart is wired: the item is left out.
 	HasStartAtLogin bool
 	Tooltip         string
@@ -71,14 +78,20 @@ func newMenu(opt Options, quit func()) *Menu {
 // view draws the menu from the current state.
 func (m *Menu) view(now time.Time) View {
 	status := StatusLabel(m.opt.StatusLine, m.st)
+	noKey := !m.st.Key.Present
 	v := View{
-		Status:          ItemView{Label: status},
+		Header:          ItemView{Label: HeaderLabel(m.opt.Version)},
+		Status:          ItemView{Label: status, Enabled: true},
 		RefreshLine:     ItemView{Label: RefreshLabel(m.st.Refresh, now)},
+		AddKey:          ItemView{Label: m.addKeyLabel(), Enabled: !m.updating, Hidden: !noKey},
 		RefreshNow:      ItemView{Label: LabelRefreshNow, Enabled: true},
-		UpdateKey:       ItemView{Label: m.opt.Prompter.Label(), Enabled: !m.updating},
+		UpdateKey:       ItemView{Label: m.opt.Prompter.Label(), Enabled: !m.updating, Hidden: noKey},
 		HasStartAtLogin: m.opt.Autostart != nil,
 		StartAtLogin:    ItemView{Label: LabelStartAtLogin, Enabled: true, Checked: m.autostart},
 		OpenLog:         ItemView{Label: LabelOpenLog, Enabled: true},
+		RunDoctor:       ItemView{Label: LabelRunDoctor, Enabled: m.opt.Doctor != nil},
+		Help:            ItemView{Label: LabelHelp, Enabled: true},
+		About:           ItemView{Label: LabelAbout, Enabled: true},
 		Quit:            ItemView{Label: LabelQuit, Enabled: true},
 		Tooltip:         status,
 		Icon:            IconState(m.st.State),
@@ -87,6 +100,15 @@ func (m *Menu) view(now time.Time) View {
 		v.RefreshNow = ItemView{Label: LabelRefreshing}
 	}
 	return v
+}
+
+// addKeyLabel is the first action while no key is stored: "Add key…", or the clipboard
+// item's own label when there is no dialog to type into.
+func (m *Menu) addKeyLabel() string {
+	if l := m.opt.Prompter.Label(); l != LabelUpdateKey {
+		return l
+	}
+	return LabelAddKey
 }
 
 // follow redraws on every engine event, and every labelTick for the refresh line's clock.
@@ -151,6 +173,13 @@ func (m *Menu) apply(v View) {
 				item.Disable()
 			}
 		}
+		if first || was.Hidden != now.Hidden {
+			if now.Hidden {
+				item.Hide()
+			} else {
+				item.Show()
+			}
+		}
 		if checkable && (first || was.Checked != now.Checked) {
 			if now.Checked {
 				item.Check()
@@ -160,15 +189,20 @@ func (m *Menu) apply(v View) {
 		}
 	}
 	it := m.items
+	set(it.header, old.Header, v.Header, false)
 	set(it.status, old.Status, v.Status, false)
 	set(it.refreshLine, old.RefreshLine, v.RefreshLine, false)
+	set(it.addKey, old.AddKey, v.AddKey, false)
 	set(it.refreshNow, old.RefreshNow, v.RefreshNow, false)
 	set(it.updateKey, old.UpdateKey, v.UpdateKey, false)
 	set(it.startAtLogin, old.StartAtLogin, v.StartAtLogin, true)
 	set(it.openLog, old.OpenLog, v.OpenLog, false)
+	set(it.doctor, old.RunDoctor, v.RunDoctor, false)
+	set(it.help, old.Help, v.Help, false)
+	set(it.about, old.About, v.About, false)
 	set(it.quit, old.Quit, v.Quit, false)
 	if first || old.Icon != v.Icon {
-		systray.SetIcon(assets.TrayIcon(v.Icon))
+		systray.SetIcon(systrayIcon(v.Icon))
 	}
 	if first || old.Tooltip != v.Tooltip {
 		systray.SetTooltip(v.Tooltip)
@@ -185,7 +219,7 @@ func (m *Menu) reassert() {
 	if m.items == nil || m.shown == nil {
 		return
 	}
-	systray.SetIcon(assets.TrayIcon(m.shown.Icon))
+	systray.SetIcon(systrayIcon(m.shown.Icon))
 	systray.SetTooltip(m.shown.Tooltip)
 }
 
@@ -197,23 +231,40 @@ func (m *Menu) build(ctx context.Context) {
 	defer m.mu.Unlock()
 	v := m.view(time.Now())
 	it := &menuItems{}
-	it.status = systray.AddMenuItem(v.Status.Label, "")
+	it.header = systray.AddMenuItem(v.Header.Label, "")
+	systray.AddSeparator()
+	it.status = systray.AddMenuItem(v.Status.Label, "Show the details: key, source, last check and problems")
 	it.refreshLine = systray.AddMenuItem(v.RefreshLine.Label, "")
 	systray.AddSeparator()
+	it.addKey = systray.AddMenuItem(v.AddKey.Label, "Store a key, checked with the API first")
 	it.refreshNow = systray.AddMenuItem(v.RefreshNow.Label, "Read the key again and check it with the API")
 	it.updateKey = systray.AddMenuItem(v.UpdateKey.Label, "Store a new key, checked with the API first")
 	if v.HasStartAtLogin {
-		it.startAtLogin = systray.AddMenuItemCheckbox(v.StartAtLogin.Label, "Start claude-keytray when you log in", v.StartAtLogin.Checked)
+		it.startAtLogin = systray.AddMenuItemCheckbox(v.StartAtLogin.Label, "Start "+DisplayName+" when you log in", v.StartAtLogin.Checked)
 	}
 	it.openLog = systray.AddMenuItem(v.OpenLog.Label, "")
+	it.doctor = systray.AddMenuItem(v.RunDoctor.Label, "Check the whole setup and show what to fix")
+	systray.AddSeparator()
+	it.help = systray.AddMenuItem(v.Help.Label, "Open the troubleshooting guide")
+	it.about = systray.AddMenuItem(v.About.Label, "")
 	systray.AddSeparator()
 	it.quit = systray.AddMenuItem(v.Quit.Label, "Stop refreshing the key and remove the icon")
 	m.items = it
 	m.shown = nil
 	m.apply(v)
 
+	if !m.greeted && !m.st.Key.Present {
+		m.greeted = true
+		go m.notify(DisplayName+" has no key yet", "Choose "+m.addKeyLabel()+" in its menu to add your Anthropic API key.")
+	}
+
+	onClick(ctx, it.status, m.showDetails)
+	onClick(ctx, it.addKey, m.updateKey)
 	onClick(ctx, it.refreshNow, m.refreshNow)
 	onClick(ctx, it.updateKey, m.updateKey)
+	onClick(ctx, it.doctor, m.runDoctor)
+	onClick(ctx, it.help, m.openHelp)
+	onClick(ctx, it.about, m.showAbout)
 	if it.startAtLogin != nil {
 		onClick(ctx, it.startAtLogin, m.toggleAutostart)
 	}
@@ -277,29 +328,24 @@ func (m *Menu) updateKey(ctx context.Context) {
 		return
 	case err != nil:
 		m.log.Warn("could not ask for a key", "prompter", p.Label(), "err", err)
-		m.showError(ctx, "Claude key not changed", err.Error())
+		m.showError(ctx, titleNotChanged, "The key could not be read: "+err.Error())
 		return
 	}
-	fp := auth.Fingerprint(raw)
 	// The person who chose Update key… waits: the keychain may ask them to confirm or unlock.
 	var asked sync.Once
 	ictx := auth.Interactive(ctx, func(msg string) {
-		asked.Do(func() { m.notify("Claude key: confirm in your keychain", msg) })
+		asked.Do(func() { m.notify("Claude Keytray: confirm in your keychain", msg) })
 	})
 	st, err := m.opt.Engine.UpdateKey(ictx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
 	if err != nil {
-		msg := auth.Redact(err.Error(), raw)
-		var ke *auth.KeyError
-		switch {
-		case errors.As(err, &ke):
-			msg = "That is not a usable key: " + ke.Reason + ". The old key was kept."
-		case errors.Is(err, auth.ErrKeyRejected):
-			msg = fmt.Sprintf("The API rejected key %s, so it was not stored: %s", fp, msg)
-		default:
-			msg = fmt.Sprintf("Key %s was not stored: %s", fp, msg)
+		// The fingerprint of the key as the engine reads it (trimmed and all), not of the raw
+		// text, which may end in a newline.
+		fp := ""
+		if k, perr := auth.ParseKey(raw); perr == nil {
+			fp = k.Fingerprint()
 		}
-		m.log.Warn("key from the tray refused", "fingerprint", fp, "err", msg)
-		m.showError(ctx, "Claude key not changed", msg)
+		m.log.Warn("key from the tray refused", "fingerprint", fp, "err", auth.Redact(err.Error(), raw))
+		m.showError(ctx, titleNotChanged, refusalText(err, fp))
 		return
 	}
 	m.setStatus(st)
@@ -385,4 +431,32 @@ func (m *Menu) setTray(state string) {
 	d := m.opt.Engine.Status().Daemon
 	d.Tray = state
 	m.opt.Engine.SetDaemon(d)
+}
+
+// refusalText is what the refusal dialog says: what happened, then what to do. The engine's
+// wording of the reason goes to the log.
+func refusalText(err error, fp string) string {
+	var ke *auth.KeyError
+	switch {
+	case errors.As(err, &ke):
+		// The reason says what to do about it; the engine words it.
+		return "That key was not stored: " + sentence(ke.Reason) + "\nYour old key stays in use."
+	case errors.Is(err, auth.ErrKeyRejected):
+		return fmt.Sprintf("The API did not accept key %s, so your old key stays in use.\n", fp) +
+			"Check that you copied the whole key, or create a new one at " + KeysPage + "."
+	}
+	if fp == "" {
+		fp = "the key"
+	}
+	return fmt.Sprintf("Could not store %s, so your old key stays in use.\n", fp) +
+		"Choose " + LabelOpenLog + " to see why, then try again."
+}
+
+// sentence ends s with a full stop unless it ends a sentence already.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".?!") {
+		return s
+	}
+	return s + "."
 }

@@ -45,9 +45,9 @@ func TestRefreshLabel(t *testing.T) {
 func TestIconState(t *testing.T) {
 	for s, want := range map[auth.State]assets.State{
 		auth.StateOK:         assets.Ok,
-		auth.StateUnverified: assets.Warning,
-		auth.StateNoKey:      assets.Warning,
-		auth.StateInvalid:    assets.Error,
+		auth.StateUnverified: assets.Unverified,
+		auth.StateNoKey:      assets.NoKey,
+		auth.StateInvalid:    assets.Rejected,
 		auth.StateError:      assets.Error,
 	} {
 		if got := IconState(s); got != want {
@@ -109,6 +109,7 @@ type scriptedPrompter struct {
 	mu      sync.Mutex
 	replies []reply
 	shown   []string
+	texts   []string
 	dialog  bool
 }
 
@@ -140,6 +141,16 @@ func (p *scriptedPrompter) ShowError(_ context.Context, title, text string) erro
 	defer p.mu.Unlock()
 	p.shown = append(p.shown, title+": "+text)
 	return nil
+}
+
+func (p *scriptedPrompter) ShowText(_ context.Context, title, text, action string) (bool, error) {
+	if !p.dialog {
+		return false, ErrNoDialog
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.texts = append(p.texts, title+": "+text)
+	return false, nil
 }
 
 type recordingNotifier struct {
@@ -201,7 +212,7 @@ func TestMenuUpdateKey(t *testing.T) {
 	p := &scriptedPrompter{dialog: true, replies: []reply{
 		{err: ErrCancelled},
 		{key: good + "\n"},
-		{key: bad},
+		{key: bad + "\n"}, // as a dialog prints it: the fingerprint is of the key, not of "…ad0⏎"
 		{key: "sk-ant-admin01-" + strings.Repeat("y", 80)},
 		{err: errors.New("zenity failed (exit 255): cannot open display")},
 	}}
@@ -209,7 +220,7 @@ func TestMenuUpdateKey(t *testing.T) {
 	m, eng := newTestMenu(t, srv, p, n)
 	ctx := context.Background()
 
-	if v := m.currentView(); v.Status.Label != "Claude key: no_key " || v.Icon != assets.Warning || v.UpdateKey.Label != LabelUpdateKey {
+	if v := m.currentView(); v.Status.Label != "Claude key: no_key " || v.Icon != assets.NoKey || v.AddKey.Label != LabelAddKey || v.AddKey.Hidden || !v.UpdateKey.Hidden {
 		t.Fatalf("before any key: %+v", v)
 	}
 
@@ -223,7 +234,7 @@ func TestMenuUpdateKey(t *testing.T) {
 	if st.State != auth.StateOK || st.Key.Fingerprint != auth.Fingerprint(good) {
 		t.Fatalf("after a good key: %s %s", st.State, st.Key.Fingerprint)
 	}
-	if v := m.currentView(); v.Status.Label != "Claude key: ok "+auth.Fingerprint(good) || v.Icon != assets.Ok || v.Tooltip != v.Status.Label || !v.UpdateKey.Enabled {
+	if v := m.currentView(); v.Status.Label != "Claude key: ok "+auth.Fingerprint(good) || v.Icon != assets.Ok || v.Tooltip != v.Status.Label || !v.UpdateKey.Enabled || v.UpdateKey.Hidden || !v.AddKey.Hidden {
 		t.Fatalf("view after a good key: %+v", v)
 	}
 	if notes := n.all(); len(notes) != 1 || !strings.Contains(notes[0], "Claude key updated") || !strings.Contains(notes[0], "The API accepts it") {
@@ -239,10 +250,15 @@ func TestMenuUpdateKey(t *testing.T) {
 	if len(p.shown) != 3 {
 		t.Fatalf("want 3 error dialogs, got %q", p.shown)
 	}
-	if !strings.Contains(p.shown[0], "rejected key "+auth.Fingerprint(bad)) || !strings.Contains(p.shown[0], "old key was kept") {
-		t.Errorf("rejected key dialog: %q", p.shown[0])
+	want := titleNotChanged + ": The API did not accept key " + auth.Fingerprint(bad) + ", so your old key stays in use.\n" +
+		"Check that you copied the whole key, or create a new one at " + KeysPage + "."
+	if p.shown[0] != want {
+		t.Errorf("rejected key dialog:\n  got  %q\n  want %q", p.shown[0], want)
 	}
-	if !strings.Contains(p.shown[1], "not a usable key") || !strings.Contains(p.shown[1], "Admin API key") {
+	if strings.Count(p.shown[0], "reject") > 0 || strings.Contains(p.shown[0], "HTTP") {
+		t.Errorf("the rejected key dialog repeats the engine's log words: %q", p.shown[0])
+	}
+	if !strings.Contains(p.shown[1], "That key was not stored") || !strings.Contains(p.shown[1], "Admin API key") {
 		t.Errorf("malformed key dialog: %q", p.shown[1])
 	}
 	if !strings.Contains(p.shown[2], "cannot open display") {
@@ -265,7 +281,7 @@ func TestMenuErrorsWithoutDialogBecomeNotifications(t *testing.T) {
 	}
 	m.updateKey(context.Background())
 	notes := n.all()
-	if len(notes) != 1 || !strings.HasPrefix(notes[0], "Claude key not changed: The API rejected key") {
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], titleNotChanged+": The API did not accept key "+auth.Fingerprint(testKey("nope"))+",") {
 		t.Fatalf("notifications: %q", notes)
 	}
 	if eng.Status().Key.Present {

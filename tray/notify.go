@@ -12,7 +12,7 @@ import (
 )
 
 // AppName is the name notifications show as their sender.
-const AppName = "Claude Key"
+const AppName = DisplayName
 
 // notifyTimeout bounds one notification: a notification daemon that does not answer must not
 // hold up a refresh.

@@ -10,6 +10,11 @@ import (
 	"time"
 )
 
+// openURL opens a web page in the default browser.
+func openURL(url string) error {
+	return openWith(url)
+}
+
 // openPath opens a file in the desktop's default application: xdg-open, open or start. It does
 // not wait for the application; a failure to start it is returned.
 func openPath(path string) error {
@@ -19,6 +24,11 @@ func openPath(path string) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("there is no log yet at %s", path)
 	}
+	return openWith(path)
+}
+
+// openWith hands a path or URL to xdg-open, open or start.
+func openWith(path string) error {
 	var name string
 	var args []string
 	switch runtime.GOOS {

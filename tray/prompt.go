@@ -28,12 +28,30 @@ type KeyPrompter interface {
 	PromptKey(ctx context.Context) (string, error)
 	// ShowError tells the user why a key was refused; ErrNoDialog when it cannot.
 	ShowError(ctx context.Context, title, text string) error
+	// ShowText shows a read-only text in a window (Details, doctor's report, About). With an
+	// action it has a button of that label besides Close, and reports whether it was pressed.
+	// ErrNoDialog when it cannot.
+	ShowText(ctx context.Context, title, text, action string) (bool, error)
 }
 
-// Texts of the dialogs.
+// Texts of the dialogs. The prompt is two short lines, so the dialog stays narrow: the entry
+// dialogs size themselves to their longest line.
 const (
-	dialogTitle  = "Claude key"
-	dialogPrompt = "Paste your Claude API key. It is checked with the API, then stored in the keychain; if it is refused, the old key stays."
+	dialogTitle  = DisplayName + " — Update key"
+	dialogPrompt = "Paste your Anthropic API key. It is checked with the API,\n" +
+		"then kept in your keychain. Get one at console.anthropic.com/settings/keys"
+	// dialogWidth is the key dialog's width in pixels where the program takes one.
+	dialogWidth = 480
+)
+
+// Titles of the other windows.
+const (
+	titleNotChanged = DisplayName + " — Key not changed"
+	titleDetails    = DisplayName + " — Details"
+	titleDoctor     = DisplayName + " — Doctor"
+	titleAbout      = "About " + DisplayName
+	// actionCopy is the Details window's extra button.
+	actionCopy = "Copy diagnostics"
 )
 
 // maxDialogOutput bounds what is read from a dialog or clipboard: a key and a newline.
@@ -112,3 +130,7 @@ func (clipboardPrompter) PromptKey(ctx context.Context) (string, error) {
 }
 
 func (clipboardPrompter) ShowError(context.Context, string, string) error { return ErrNoDialog }
+
+func (clipboardPrompter) ShowText(context.Context, string, string, string) (bool, error) {
+	return false, ErrNoDialog
+}

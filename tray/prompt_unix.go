@@ -5,6 +5,8 @@ package tray
 import (
 	"context"
 	"os/exec"
+	"strconv"
+	"strings"
 )
 
 // NewPrompter picks the key dialog: zenity (GTK), else kdialog (KDE), else the clipboard.
@@ -23,8 +25,8 @@ type zenityPrompter struct{ path string }
 func (z *zenityPrompter) Label() string { return LabelUpdateKey }
 
 func (z *zenityPrompter) PromptKey(ctx context.Context) (string, error) {
-	res, err := runDialog(ctx, "", nil, z.path, "--entry", "--hide-text",
-		"--title="+dialogTitle, "--text="+dialogPrompt, "--width=460")
+	res, err := runDialog(ctx, "", nil, z.path, z.args("--entry", "--hide-text", "--no-markup",
+		"--title="+dialogTitle, "--text="+dialogPrompt, "--width="+strconv.Itoa(dialogWidth))...)
 	if err != nil {
 		return "", err
 	}
@@ -34,12 +36,43 @@ func (z *zenityPrompter) PromptKey(ctx context.Context) (string, error) {
 
 func (z *zenityPrompter) ShowError(ctx context.Context, title, text string) error {
 	// --no-markup: the reason is plain text and may hold "<" or "&".
-	res, err := runDialog(ctx, "", nil, z.path, "--error", "--no-markup",
-		"--title="+title, "--text="+text, "--width=460")
+	res, err := runDialog(ctx, "", nil, z.path, z.args("--error", "--no-markup",
+		"--title="+title, "--text="+text, "--width=420")...)
 	if err != nil {
 		return err
 	}
 	return res.shown("zenity", 1)
+}
+
+func (z *zenityPrompter) ShowText(ctx context.Context, title, text, action string) (bool, error) {
+	// A message window with one Close button (and the action) for what fits on a screen; a
+	// scrolling text view, which comes with a Cancel button too, for anything longer.
+	args := z.args("--info", "--no-markup", "--title="+title, "--text="+text, "--width=560", "--ok-label=Close")
+	stdin := ""
+	if strings.Count(text, "\n") > 30 {
+		args = z.args("--text-info", "--title="+title, "--width=640", "--height=480", "--ok-label=Close")
+		stdin = text
+	}
+	if action != "" {
+		args = append(args, "--extra-button="+action)
+	}
+	// An extra button prints its label and exits 1.
+	res, err := runDialog(ctx, stdin, nil, z.path, args...)
+	if err != nil {
+		return false, err
+	}
+	if action != "" && res.code == 1 && strings.TrimSpace(res.stdout) == action {
+		return true, nil
+	}
+	return false, res.shown("zenity", 1, 5)
+}
+
+// args adds our icon to a zenity command line.
+func (z *zenityPrompter) args(args ...string) []string {
+	if icon := appIconFile(); icon != "" {
+		args = append(args, "--window-icon="+icon)
+	}
+	return args
 }
 
 type kdialogPrompter struct{ path string }
@@ -47,7 +80,7 @@ type kdialogPrompter struct{ path string }
 func (k *kdialogPrompter) Label() string { return LabelUpdateKey }
 
 func (k *kdialogPrompter) PromptKey(ctx context.Context) (string, error) {
-	res, err := runDialog(ctx, "", nil, k.path, "--title", dialogTitle, "--password", dialogPrompt)
+	res, err := runDialog(ctx, "", nil, k.path, k.args("--title", dialogTitle, "--password", dialogPrompt)...)
 	if err != nil {
 		return "", err
 	}
@@ -55,11 +88,34 @@ func (k *kdialogPrompter) PromptKey(ctx context.Context) (string, error) {
 }
 
 func (k *kdialogPrompter) ShowError(ctx context.Context, title, text string) error {
-	res, err := runDialog(ctx, "", nil, k.path, "--title", title, "--error", text)
+	res, err := runDialog(ctx, "", nil, k.path, k.args("--title", title, "--error", text)...)
 	if err != nil {
 		return err
 	}
 	return res.shown("kdialog", 1)
+}
+
+func (k *kdialogPrompter) ShowText(ctx context.Context, title, text, action string) (bool, error) {
+	args := k.args("--title", title, "--msgbox", text)
+	if action != "" {
+		args = k.args("--title", title, "--yes-label", action, "--no-label", "Close", "--yesno", text)
+	}
+	res, err := runDialog(ctx, "", nil, k.path, args...)
+	if err != nil {
+		return false, err
+	}
+	if action != "" && res.code == 0 {
+		return true, nil
+	}
+	return false, res.shown("kdialog", 1)
+}
+
+// args adds our icon to a kdialog command line.
+func (k *kdialogPrompter) args(args ...string) []string {
+	if icon := appIconFile(); icon != "" {
+		args = append(args, "--icon", icon)
+	}
+	return args
 }
 
 func prepareCommand(*exec.Cmd) {}

@@ -26,6 +26,23 @@ $c = New-Object System.Windows.Forms.Button
 $c.Text = 'Cancel'; $c.Left = 397; $c.Top = 100; $c.DialogResult = 'Cancel'
 $f.Controls.AddRange(@($l, $t, $ok, $c)); $f.AcceptButton = $ok; $f.CancelButton = $c
 if ($f.ShowDialog() -eq 'OK') { [Console]::Out.Write($t.Text); exit 0 } else { exit 1 }`
+	psText = `Add-Type -AssemblyName System.Windows.Forms
+$f = New-Object System.Windows.Forms.Form
+$f.Text = $env:CLAUDE_KEYTRAY_TITLE
+$f.Width = 620; $f.Height = 460; $f.StartPosition = 'CenterScreen'; $f.TopMost = $true
+$t = New-Object System.Windows.Forms.TextBox
+$t.Multiline = $true; $t.ReadOnly = $true; $t.ScrollBars = 'Vertical'
+$t.Text = $env:CLAUDE_KEYTRAY_TEXT -replace "\r?\n", [Environment]::NewLine
+$t.Left = 12; $t.Top = 12; $t.Width = 580; $t.Height = 360
+$c = New-Object System.Windows.Forms.Button
+$c.Text = 'Close'; $c.Left = 517; $c.Top = 382; $c.DialogResult = 'Cancel'
+$f.Controls.AddRange(@($t, $c)); $f.CancelButton = $c
+if ($env:CLAUDE_KEYTRAY_ACTION) {
+	$a = New-Object System.Windows.Forms.Button
+	$a.Text = $env:CLAUDE_KEYTRAY_ACTION; $a.Left = 12; $a.Top = 382; $a.Width = 140; $a.DialogResult = 'OK'
+	$f.Controls.Add($a)
+}
+if ($f.ShowDialog() -eq 'OK') { exit 10 } else { exit 0 }`
 	psError = `Add-Type -AssemblyName System.Windows.Forms
 [void][System.Windows.Forms.MessageBox]::Show($env:CLAUDE_KEYTRAY_TEXT, $env:CLAUDE_KEYTRAY_TITLE, 'OK', 'Error')`
 )
@@ -56,6 +73,18 @@ func (p *psPrompter) ShowError(ctx context.Context, title, text string) error {
 		return err
 	}
 	return res.shown("PowerShell")
+}
+
+func (p *psPrompter) ShowText(ctx context.Context, title, text, action string) (bool, error) {
+	env := []string{"CLAUDE_KEYTRAY_TITLE=" + title, "CLAUDE_KEYTRAY_TEXT=" + text, "CLAUDE_KEYTRAY_ACTION=" + action}
+	res, err := runDialog(ctx, "", env, p.path, psArgs(psText)...)
+	if err != nil {
+		return false, err
+	}
+	if res.code == 10 {
+		return true, nil
+	}
+	return false, res.shown("PowerShell")
 }
 
 // psArgs runs a script given as -EncodedCommand (base64 of UTF-16LE), which needs no quoting.

@@ -39,6 +39,11 @@ type Options struct {
 	Notifier auth.Notifier
 	// Prompter asks for a key; nil picks the platform's dialog (NewPrompter).
 	Prompter KeyPrompter
+	// Version is shown in the menu's header and in About.
+	Version string
+	// Doctor runs the doctor's checks and returns its report for the "Run doctor" window; nil
+	// disables the item.
+	Doctor func(ctx context.Context) (string, error)
 }
 
 // Tray values of auth.DaemonStatus.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/spf13/cobra"
 )
 
@@ -46,6 +47,12 @@ what install did.`,
 				return err
 			}
 			printChanges(out, res.Changes, dryRun, true)
+			// The applications menu entry: the way back to the tray after Quit.
+			launcher, err := packaging.InstallLauncher(packaging.Options{Exe: self, Paths: a.paths, Mode: packaging.ModeTray, DryRun: dryRun})
+			printChanges(out, launcher, dryRun, err == nil)
+			if err != nil {
+				return err
+			}
 			if noAutostart {
 				fmt.Fprintln(out, "Login autostart: skipped (--no-autostart).")
 			} else if err := installAutostart(cmd.Context(), out, a, dryRun); err != nil {
@@ -80,6 +87,11 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 			}
 			out := cmd.OutOrStdout()
 			if err := uninstallAutostart(cmd.Context(), out, a, dryRun); err != nil {
+				return err
+			}
+			launcher, err := packaging.RemoveLauncher(packaging.Options{Paths: a.paths, Mode: packaging.ModeTray, DryRun: dryRun})
+			printChanges(out, launcher, dryRun, err == nil)
+			if err != nil {
 				return err
 			}
 			res, err := claude.Uninstall(a.paths.Claude, claude.UninstallOptions{DryRun: dryRun})

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"os/exec"
 
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/claude-keytray/claude-keytray/tray"
@@ -13,9 +15,11 @@ func newTrayCmd(g *globalFlags) *cobra.Command {
 		Use:   "tray",
 		Short: "Run the engine with a tray icon (what plain `claude-keytray` does)",
 		Long: `Runs the refresh loop and the control API, like daemon, and shows a tray icon whose menu has
-the key's state, the last and next refresh, Refresh now, Update key…, Start at login, Open log
-and Quit. The icon and its tooltip follow the state: green when the API accepts the key, amber
-when it is not verified or missing, red when it is rejected or the keychain fails.
+the app's name and version, the key's state (click it for Details and Copy diagnostics), the last
+and next refresh, Refresh now, Update key… (Add key… when none is stored), Start at login, Open
+log, Run doctor, Help, About and Quit. The icon and its tooltip follow the state: a green check
+when the API accepts the key, an amber "?" when it is not verified, a red bar when it is
+rejected, an empty outline when no key is stored, a violet "!" when the keychain fails.
 
 Without a tray host (no session bus, or GNOME without the AppIndicator extension) it runs
 headless, says why in the log and in ` + "`status`" + `, and shows the icon when a host appears.
@@ -41,6 +45,8 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 			StatusLine: StatusLine,
 			Notifier:   d.notifier,
 			Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
+			Version:    version,
+			Doctor:     func(ctx context.Context) (string, error) { return runDoctorReport(ctx, g) },
 		})
 		stopEngine()
 		if err := <-engineDone; terr == nil {
@@ -48,6 +54,22 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 		}
 		return terr
 	})
+}
+
+// runDoctorReport runs `claude-keytray doctor` as a child, so the tray's "Run doctor" window
+// shows exactly what the command prints. A failing check exits non-zero; its report is the
+// answer all the same.
+func runDoctorReport(ctx context.Context, g *globalFlags) (string, error) {
+	args := []string{"doctor"}
+	if g.store != "" {
+		args = append([]string{"--store", g.store}, args...)
+	}
+	out, err := exec.CommandContext(ctx, exe(), args...).CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(out) > 0 {
+		err = nil
+	}
+	return string(out), err
 }
 
 // loginItem is the tray's "Start at login" checkbox over packaging's login autostart. Ticking

@@ -567,8 +567,8 @@ func TestDaemonE2EPassSource(t *testing.T) {
 	n := w.notes.WaitFor(t, func(n testenv.Notification) bool {
 		return strings.Contains(n.Summary, "rotated") && strings.Contains(n.Body, auth.Fingerprint(second))
 	}, 5*time.Second)
-	if n.AppName != "Claude Key" {
-		t.Fatalf("rotation notification from app %q, want \"Claude Key\": %v", n.AppName, n)
+	if n.AppName != "Claude Keytray" {
+		t.Fatalf("rotation notification from app %q, want \"Claude Keytray\": %v", n.AppName, n)
 	}
 
 	// A key the API rejects is not stored, and is announced once however often it is read.

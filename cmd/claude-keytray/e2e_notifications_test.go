@@ -49,5 +49,5 @@ func TestDaemonE2ENotificationsOff(t *testing.T) {
 			t.Fatalf("the log should record %s as not sent; got %q", title, line)
 		}
 	}
-	w.notes.NoneWithin(t, func(n testenv.Notification) bool { return n.AppName == "Claude Key" }, time.Second)
+	w.notes.NoneWithin(t, func(n testenv.Notification) bool { return n.AppName == "Claude Keytray" }, time.Second)
 }
