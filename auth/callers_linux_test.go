@@ -1,4 +1,4 @@
-package auth
+package auth_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/internal/procchain"
 )
@@ -75,6 +77,16 @@ func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
 	}
 }
 
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestHelperCallerWalk(t *testing.T) {
 	// claude → sh -c HELPER → (script execs) key: the chain Claude Code makes.
 	keyPID, callerPID := procChain(t, "claude", "/bin/sh -c HELPER")
@@ -85,11 +97,11 @@ func TestHelperCallerWalk(t *testing.T) {
 	if start, ok := procchain.StartTime(callerPID); !ok || start != id.Start || !procchain.Alive(id) {
 		t.Fatalf("start time %d (%v), id %+v", start, ok, id)
 	}
-	info := inspectCaller(id.PID, Paths{})
-	if !info.claude || info.ttl != claude.DefaultHelperTTL {
+	info := auth.InspectCaller(id.PID, auth.Paths{})
+	if !info.Claude || info.TTL != claude.DefaultHelperTTL {
 		t.Fatalf("inspectCaller = %+v", info)
 	}
-	if procchain.Alive(callerID{PID: id.PID, Start: id.Start + 1}) {
+	if procchain.Alive(procchain.ID{PID: id.PID, Start: id.Start + 1}) {
 		t.Fatal("a different start time must name another process")
 	}
 
@@ -103,148 +115,149 @@ func TestHelperCallerWalk(t *testing.T) {
 	// Another program running the helper: found, but not Claude Code.
 	keyPID, callerPID = procChain(t, "bench", "/bin/sh -c HELPER")
 	id, ok = procchain.Caller(keyPID, claude.IsHelperShell)
-	if !ok || id.PID != callerPID || inspectCaller(id.PID, Paths{}).claude {
+	if !ok || id.PID != callerPID || auth.InspectCaller(id.PID, auth.Paths{}).Claude {
 		t.Fatalf("bench: %+v %v", id, ok)
 	}
 }
 
 func TestKeyForCallerDetectsRetry(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{secret: key(1)}
-	chk := &fakeChecker{}
-	chk.accept(key(2))
+	store := authtest.NewMemStore(authtest.Key(1))
+	chk := &authtest.FakeChecker{}
+	chk.Accept(authtest.Key(2))
 	var cur atomic.Value
-	cur.Store(key(1))
-	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) { return cur.Load().(string), nil }})
+	cur.Store(authtest.Key(1))
+	e, n := newTestEngine(t, store, chk, authtest.FuncSource(func() (string, error) { return cur.Load().(string), nil }))
 	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
 
 	// A new Claude Code process: not a 401.
 	k, err := e.KeyForCaller(ctx, keyPID)
-	if err != nil || k.Secret() != key(1) {
+	if err != nil || k.Secret() != authtest.Key(1) {
 		t.Fatalf("first call: %v %s", err, k.Fingerprint())
 	}
 	if st := e.Status(); st.AuthFailures.Count != 0 {
 		t.Fatalf("first call counted: %d", st.AuthFailures.Count)
 	}
 	// The source rotated and the old key was revoked; Claude Code got a 401 and asks again.
-	cur.Store(key(2))
+	cur.Store(authtest.Key(2))
 	k, err = e.KeyForCaller(ctx, keyPID)
-	if err != nil || k.Secret() != key(2) {
-		t.Fatalf("retry: %v, got %s, want the rotated %s", err, k.Fingerprint(), Fingerprint(key(2)))
+	if err != nil || k.Secret() != authtest.Key(2) {
+		t.Fatalf("retry: %v, got %s, want the rotated %s", err, k.Fingerprint(), auth.Fingerprint(authtest.Key(2)))
 	}
 	e.WaitNotifications(ctx)
 	st := e.Status()
-	if st.AuthFailures.Count != 1 || st.State != StateOK {
+	if st.AuthFailures.Count != 1 || st.State != auth.StateOK {
 		t.Fatalf("after the retry: count %d state %s", st.AuthFailures.Count, st.State)
 	}
-	got := n.all()
-	want := "Claude key rotated: 401 from Claude Code (pid " + strconv.Itoa(claudePID) + "): key rotated to " + Fingerprint(key(2))
+	got := n.All()
+	want := "Claude key rotated: 401 from Claude Code (pid " + strconv.Itoa(claudePID) + "): key rotated to " + auth.Fingerprint(authtest.Key(2))
 	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
 		t.Fatalf("notifications %q, want one starting %q", got, want)
 	}
 	// Another early call within 10 s: counted, no second forced refresh or notification.
-	calls := chk.calls.Load()
+	calls := chk.Calls()
 	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
 		t.Fatal(err)
 	}
 	e.WaitNotifications(ctx)
-	if st := e.Status(); st.AuthFailures.Count != 2 || chk.calls.Load() != calls || len(n.all()) != 1 {
-		t.Fatalf("rate limit: count %d, checks %d→%d, notifications %q", st.AuthFailures.Count, calls, chk.calls.Load(), n.all())
+	if st := e.Status(); st.AuthFailures.Count != 2 || chk.Calls() != calls || len(n.All()) != 1 {
+		t.Fatalf("rate limit: count %d, checks %d→%d, notifications %q", st.AuthFailures.Count, calls, chk.Calls(), n.All())
 	}
 }
 
 func TestKeyForCallerIgnoresOthers(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{secret: key(1)}
-	chk := &fakeChecker{}
-	chk.accept(key(1))
+	store := authtest.NewMemStore(authtest.Key(1))
+	chk := &authtest.FakeChecker{}
+	chk.Accept(authtest.Key(1))
 	e, n := newTestEngine(t, store, chk, nil)
 	benchPID, _ := procChain(t, "bench", "/bin/sh -c HELPER")
 	loopPID, _ := procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
 	for i := 0; i < 20; i++ {
 		for _, pid := range []int{benchPID, loopPID, os.Getpid(), 0} {
-			if k, err := e.KeyForCaller(ctx, pid); err != nil || k.Secret() != key(1) {
+			if k, err := e.KeyForCaller(ctx, pid); err != nil || k.Secret() != authtest.Key(1) {
 				t.Fatalf("call %d from %d: %v", i, pid, err)
 			}
 		}
 	}
 	e.WaitNotifications(ctx)
-	if st := e.Status(); st.AuthFailures.Count != 0 || len(n.all()) != 0 || chk.calls.Load() != 0 {
-		t.Fatalf("count %d, notifications %q, checks %d", st.AuthFailures.Count, n.all(), chk.calls.Load())
+	if st := e.Status(); st.AuthFailures.Count != 0 || len(n.All()) != 0 || chk.Calls() != 0 {
+		t.Fatalf("count %d, notifications %q, checks %d", st.AuthFailures.Count, n.All(), chk.Calls())
 	}
 }
 
 func TestKeyForCallerRejectedOnce(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{secret: key(1)}
-	chk := &fakeChecker{} // accepts nothing
+	store := authtest.NewMemStore(authtest.Key(1))
+	chk := &authtest.FakeChecker{}
+	chk.Accept() // none
 	e, n := newTestEngine(t, store, chk, nil)
 	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
 	base := time.Now()
 	for i := 0; i < 6; i++ {
 		// Claude Code's retries over about a minute: several forced refreshes.
-		c, ok := e.callers.observe(keyPID, e.opts.Paths, base.Add(time.Duration(i)*11*time.Second))
+		who, force, ok := e.ObserveCall(keyPID, base.Add(time.Duration(i)*11*time.Second))
 		if !ok {
 			t.Fatal("caller not recognised")
 		}
-		if i > 0 && c.force {
-			e.authFailureEvent(ctx, AuthFailureOrigin(c.who(), "x"), false, true)
+		if i > 0 && force {
+			e.AuthFailureEvent(ctx, auth.AuthFailureOrigin(who, "x"), false, true)
 		}
 	}
 	e.WaitNotifications(ctx)
-	got := n.all()
-	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: Claude rejects key "+Fingerprint(key(1))+" — choose Update key…") {
+	got := n.All()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: Claude rejects key "+auth.Fingerprint(authtest.Key(1))+" — choose Update key…") {
 		t.Fatalf("notifications %q, want one rejection", got)
 	}
-	if st := e.Status(); st.State != StateInvalid || st.AuthFailures.Count != 5 {
+	if st := e.Status(); st.State != auth.StateInvalid || st.AuthFailures.Count != 5 {
 		t.Fatalf("state %s count %d", st.State, st.AuthFailures.Count)
 	}
 }
 
 func TestKeyForCallerInFile(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{secret: key(1)}
-	chk := &fakeChecker{}
-	chk.accept(key(2))
+	store := authtest.NewMemStore(authtest.Key(1))
+	chk := &authtest.FakeChecker{}
+	chk.Accept(authtest.Key(2))
 	var cur atomic.Value
-	cur.Store(key(1))
-	src := funcSource{func() (string, error) { return cur.Load().(string), nil }}
+	cur.Store(authtest.Key(1))
+	src := authtest.FuncSource(func() (string, error) { return cur.Load().(string), nil })
 	keyPID, claudePID := procChain(t, "claude", "/bin/sh -c HELPER")
 
 	// Each `key` run without a daemon is a fresh engine sharing the state file.
 	e, _ := newTestEngine(t, store, chk, src)
-	file := filepath.Join(e.opts.Paths.StateDir, "callers.json")
+	file := filepath.Join(e.Options().Paths.StateDir, "callers.json")
 	e.TrackCallersInFile(file)
-	if k, err := e.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(1) {
+	if k, err := e.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != authtest.Key(1) {
 		t.Fatalf("first run: %v", err)
 	}
 	fi, err := os.Stat(file)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("state file: %v %v", fi, err)
 	}
-	cur.Store(key(2))
-	e2 := New(e.Options())
-	n2 := e.opts.Notifier.(*recNotifier)
+	cur.Store(authtest.Key(2))
+	e2 := auth.New(e.Options())
+	n2 := e.Options().Notifier.(*authtest.RecNotifier)
 	e2.TrackCallersInFile(file)
-	if k, err := e2.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != key(2) {
+	if k, err := e2.KeyForCaller(ctx, keyPID); err != nil || k.Secret() != authtest.Key(2) {
 		t.Fatalf("second run: %v, got %s", err, k.Fingerprint())
 	}
 	e2.WaitNotifications(ctx)
-	if got := n2.all(); len(got) != 1 || !strings.Contains(got[0], "key rotated to "+Fingerprint(key(2))) {
+	if got := n2.All(); len(got) != 1 || !strings.Contains(got[0], "key rotated to "+auth.Fingerprint(authtest.Key(2))) {
 		t.Fatalf("notifications %q", got)
 	}
 	b, _ := os.ReadFile(file)
-	if strings.Contains(string(b), key(1)) || strings.Contains(string(b), key(2)) || !strings.Contains(string(b), `"pid":`+strconv.Itoa(claudePID)) {
+	if strings.Contains(string(b), authtest.Key(1)) || strings.Contains(string(b), authtest.Key(2)) || !strings.Contains(string(b), `"pid":`+strconv.Itoa(claudePID)) {
 		t.Fatalf("state file holds %s", b)
 	}
 
 	// Revoked everywhere: the first rejection notifies, the next runs do not.
-	chk.accept()
+	chk.Accept()
 	for i := 0; i < 3; i++ {
-		e3 := New(e.Options())
+		e3 := auth.New(e.Options())
 		e3.TrackCallersInFile(file)
 		// Past the per-caller rate limit, as Claude Code's backoff gets there.
-		withCallerFile(file, func(f *callerFile) bool {
+		auth.WithCallerFile(file, func(f *auth.CallerFile) bool {
 			for _, r := range f.Callers {
 				r.Forced = r.Forced.Add(-time.Minute)
 				r.Last = time.Now().Add(-time.Second)
@@ -256,7 +269,7 @@ func TestKeyForCallerInFile(t *testing.T) {
 		}
 		e3.WaitNotifications(ctx)
 	}
-	got := n2.all()
+	got := n2.All()
 	if len(got) != 2 || !strings.Contains(got[1], "Claude rejects key") {
 		t.Fatalf("notifications %q, want the rotation and one rejection", got)
 	}
@@ -277,31 +290,31 @@ func BenchmarkHelperCaller(b *testing.B) {
 // next retry waits for it and gets its key.
 func TestKeyForCallerSlowRefresh(t *testing.T) {
 	ctx := context.Background()
-	store := &memStore{secret: key(1)}
-	chk := &fakeChecker{}
-	chk.accept(key(2))
-	slow := forcedRefreshBudget + 500*time.Millisecond
+	store := authtest.NewMemStore(authtest.Key(1))
+	chk := &authtest.FakeChecker{}
+	chk.Accept(authtest.Key(2))
+	slow := auth.ForcedRefreshBudget + 500*time.Millisecond
 	var calls atomic.Int32
-	e, n := newTestEngine(t, store, chk, funcSource{func() (string, error) {
+	e, n := newTestEngine(t, store, chk, authtest.FuncSource(func() (string, error) {
 		calls.Add(1)
 		time.Sleep(slow)
-		return key(2), nil
-	}})
+		return authtest.Key(2), nil
+	}))
 	keyPID, _ := procChain(t, "claude", "/bin/sh -c HELPER")
 	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	k, err := e.KeyForCaller(ctx, keyPID)
-	if err != nil || k.Secret() != key(1) || time.Since(start) > forcedRefreshBudget+300*time.Millisecond {
+	if err != nil || k.Secret() != authtest.Key(1) || time.Since(start) > auth.ForcedRefreshBudget+300*time.Millisecond {
 		t.Fatalf("first retry: %v, key %s after %v; want the current key after the budget", err, k.Fingerprint(), time.Since(start))
 	}
 	k, err = e.KeyForCaller(ctx, keyPID)
-	if err != nil || k.Secret() != key(2) {
+	if err != nil || k.Secret() != authtest.Key(2) {
 		t.Fatalf("second retry: %v, key %s; want the refreshed key", err, k.Fingerprint())
 	}
 	e.WaitNotifications(ctx)
-	if st := e.Status(); st.AuthFailures.Count != 2 || calls.Load() != 1 || len(n.all()) != 1 {
-		t.Fatalf("count %d, source reads %d, notifications %q", st.AuthFailures.Count, calls.Load(), n.all())
+	if st := e.Status(); st.AuthFailures.Count != 2 || calls.Load() != 1 || len(n.All()) != 1 {
+		t.Fatalf("count %d, source reads %d, notifications %q", st.AuthFailures.Count, calls.Load(), n.All())
 	}
 }

@@ -7,5 +7,6 @@
 // ours but other leaves: Claude Code's side (settings, helper script, install) in auth/claude,
 // the log and its redaction in auth/logging, capped child output in auth/capbuf, and in
 // auth/internal the key shapes, atomic file writes and the process chain. auth/control (the
-// control API) and auth/run (the `run` wrapper) are clients built over the engine.
+// control API) and auth/run (the `run` wrapper) are clients built over the engine, as is
+// auth/authtest, the stand-ins the unit tests of the engine and of the control API share.
 package auth

@@ -1,4 +1,4 @@
-package auth
+package auth_test
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 	"github.com/claude-keytray/claude-keytray/auth/logging"
 )
 
@@ -23,29 +26,29 @@ const fuzzMarker = "Zq9XvT3kLp0WmB7r"
 // returns (the error, the fingerprint, String, GoString, LogValue, MarshalJSON) holds the key.
 func FuzzParseKey(f *testing.F) {
 	for _, s := range []string{"", "sk-ant-api03-", "sk-ant-admin01-x", "sk-ant-oat01-", "gateway-token", " \t", "\n", "\r\n",
-		"a b", "é", "\x00", "\x7f", strings.Repeat("k", MaxKeyLen), "sk-ant-api03-" + strings.Repeat("A", 95)} {
+		"a b", "é", "\x00", "\x7f", strings.Repeat("k", auth.MaxKeyLen), "sk-ant-api03-" + strings.Repeat("A", 95)} {
 		f.Add(s, "")
 		f.Add(s, "\n")
 		f.Add("", s)
 	}
 	f.Fuzz(func(t *testing.T, pre, post string) {
 		// The plain input: invariants of what is accepted.
-		if k, err := ParseKey(pre + post); err == nil {
+		if k, err := auth.ParseKey(pre + post); err == nil {
 			s := k.Secret()
 			want := strings.Trim(strings.TrimSuffix(strings.TrimSuffix(pre+post, "\n"), "\r"), " \t")
-			if s != want || s == "" || len(s) > MaxKeyLen {
-				t.Fatalf("ParseKey(%q) accepted %q, want %q within 1..%d bytes", pre+post, s, want, MaxKeyLen)
+			if s != want || s == "" || len(s) > auth.MaxKeyLen {
+				t.Fatalf("ParseKey(%q) accepted %q, want %q within 1..%d bytes", pre+post, s, want, auth.MaxKeyLen)
 			}
 			for i := 0; i < len(s); i++ {
 				if c := s[i]; c <= ' ' || c >= 0x7f {
 					t.Fatalf("ParseKey accepted a key with byte %#x at %d", c, i)
 				}
 			}
-			if (k.Kind == KindAPI) != strings.HasPrefix(s, prefixAPI) || strings.HasPrefix(s, prefixAdmin) || strings.HasPrefix(s, prefixOAuth) {
+			if (k.Kind == auth.KindAPI) != strings.HasPrefix(s, keyshape.PrefixAPI) || strings.HasPrefix(s, keyshape.PrefixAdmin) || strings.HasPrefix(s, keyshape.PrefixOAuth) {
 				t.Fatalf("ParseKey(%q) gave kind %q", s, k.Kind)
 			}
 		} else {
-			var ke *KeyError
+			var ke *auth.KeyError
 			if !errors.As(err, &ke) {
 				t.Fatalf("ParseKey's error is %T, want *KeyError", err)
 			}
@@ -53,7 +56,7 @@ func FuzzParseKey(f *testing.F) {
 
 		// With the marker planted: no output may hold it.
 		raw := pre + fuzzMarker + post
-		k, err := ParseKey(raw)
+		k, err := auth.ParseKey(raw)
 		if err != nil {
 			if strings.Contains(err.Error(), fuzzMarker) {
 				t.Fatalf("ParseKey's error quotes the key: %v", err)
@@ -83,14 +86,14 @@ func FuzzRedact(f *testing.F) {
 	f.Add("a", "a", "aaaaaaaaaaaaaaaaaaaa", 5)
 	f.Add("sk-ant-api03-", "", "sk-ant-api03-abcdefghijklmnop", 3)
 	f.Fuzz(func(t *testing.T, pre, post, secret string, copies int) {
-		k, err := ParseKey(secret)
+		k, err := auth.ParseKey(secret)
 		if err != nil || len(k.Secret()) < 8 {
 			return // only what could be stored as a key
 		}
 		s := k.Secret()
 		copies = 1 + (copies%4+4)%4
 		text := pre + strings.Repeat(s+post, copies)
-		if out := Redact(text, s); strings.Contains(out, s) {
+		if out := auth.Redact(text, s); strings.Contains(out, s) {
 			t.Fatalf("Redact left the key in %q", out)
 		}
 		var r logging.Redactor
@@ -106,7 +109,7 @@ func FuzzRedact(f *testing.F) {
 // in neither case does the output reach the status, the events, the notifications or the log.
 func FuzzSourceOutput(f *testing.F) {
 	for _, s := range []string{"", "\n", " key ", "sk-ant-api03-", "sk-ant-admin01-", "sk-ant-oat01-", "line1\nline2",
-		"\x00\xff", "key: ", strings.Repeat("x", MaxKeyLen), "{\"api_key\": \"", "é"} {
+		"\x00\xff", "key: ", strings.Repeat("x", auth.MaxKeyLen), "{\"api_key\": \"", "é"} {
 		f.Add(s, "")
 		f.Add(s, "\n")
 		f.Add("", s)
@@ -114,37 +117,38 @@ func FuzzSourceOutput(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pre, post string) {
 		out := pre + fuzzMarker + post
 		old := "sk-ant-api03-" + strings.Repeat("o", 90) + "old1"
-		store := &memStore{secret: old}
-		chk := &fakeChecker{}
+		store := authtest.NewMemStore(old)
+		chk := &authtest.FakeChecker{}
+		chk.Accept() // none until the source's output proves a key
 		var logBuf syncBuffer
 		red := &logging.Redactor{}
 		log := slog.New(logging.NewRedactingHandler(slog.NewTextHandler(&logBuf, nil), red))
 		home := t.TempDir()
-		notes := &recNotifier{}
-		e := New(Options{
+		notes := &authtest.RecNotifier{}
+		e := auth.New(auth.Options{
 			Paths: testPaths(home, home+"/state"),
 			Store: store, Checker: chk, Notifier: notes, Logger: log, Redactor: red, Environ: []string{}, Cwd: home,
-			Source: funcSource{fn: func() (string, error) { return out, nil }},
+			Source: authtest.FuncSource(func() (string, error) { return out, nil }),
 		})
 		e.Load(context.Background())
 		events, stop := e.Subscribe()
-		k, perr := ParseKey(out)
+		k, perr := auth.ParseKey(out)
 		if perr == nil {
-			chk.accept(k.Secret())
+			chk.Accept(k.Secret())
 		}
-		st := e.Refresh(context.Background(), RefreshRequest{User: true, Reason: "fuzz"})
+		st := e.Refresh(context.Background(), auth.RefreshRequest{User: true, Reason: "fuzz"})
 		stop()
 
-		switch got := store.get(); {
+		switch got := store.Secret(); {
 		case perr == nil && got != k.Secret():
-			t.Fatalf("a usable source key was not stored (store has %s)", Fingerprint(got))
+			t.Fatalf("a usable source key was not stored (store has %s)", auth.Fingerprint(got))
 		case perr != nil && got != old:
-			t.Fatalf("unusable source output replaced the stored key with %s", Fingerprint(got))
+			t.Fatalf("unusable source output replaced the stored key with %s", auth.Fingerprint(got))
 		case perr != nil && st.Refresh.LastError == "":
 			t.Fatal("unusable source output gave no error in the status")
 		}
 		stJSON, _ := json.Marshal(st)
-		places := map[string]string{"the status": string(stJSON), "the log": logBuf.String(), "the notifications": strings.Join(notes.all(), "\n")}
+		places := map[string]string{"the status": string(stJSON), "the log": logBuf.String(), "the notifications": strings.Join(notes.All(), "\n")}
 		for ev := range events {
 			b, _ := json.Marshal(ev)
 			places["an event"] += string(b)

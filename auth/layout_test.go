@@ -12,7 +12,7 @@ import (
 )
 
 // clients are the subpackages of auth that are built over the engine; every other one is a leaf.
-var clients = map[string]bool{"control": true, "run": true}
+var clients = map[string]bool{"authtest": true, "control": true, "run": true}
 
 const module = "github.com/claude-keytray/claude-keytray/"
 

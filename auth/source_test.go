@@ -1,4 +1,4 @@
-package auth
+package auth_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 )
 
 func TestCommandSource(t *testing.T) {
@@ -19,7 +22,7 @@ func TestCommandSource(t *testing.T) {
 		fails     bool
 		maxTime   time.Duration
 	}{
-		{name: "prints key", cmd: "echo " + key(1), want: key(1) + "\n"},
+		{name: "prints key", cmd: "echo " + authtest.Key(1), want: authtest.Key(1) + "\n"},
 		{name: "fails with stderr", cmd: "echo 'vault: permission denied' >&2; exit 3", want: "exit code 3; stderr: vault: permission denied", fails: true},
 		{name: "prints nothing", cmd: "true", want: "printed nothing", fails: true},
 		{name: "only whitespace", cmd: "printf '\\n  \\n'", want: "printed nothing", fails: true},
@@ -28,11 +31,11 @@ func TestCommandSource(t *testing.T) {
 		{name: "slow", cmd: "sleep 2 & echo $! > " + pidFile + "; wait; echo key", timeout: 300 * time.Millisecond, want: "did not finish within 300ms", fails: true, maxTime: 1500 * time.Millisecond},
 		{name: "10 MB", cmd: "head -c 10000000 /dev/zero | tr '\\0' a", want: "printed more than", fails: true, maxTime: 5 * time.Second},
 		{name: "endless", cmd: "yes", want: "printed more than", fails: true, maxTime: 5 * time.Second},
-		{name: "stderr holding the key is masked", cmd: "echo " + key(2) + "; echo 'debug: got " + key(2) + "' >&2; exit 1", want: "…0002", fails: true},
+		{name: "stderr holding the key is masked", cmd: "echo " + authtest.Key(2) + "; echo 'debug: got " + authtest.Key(2) + "' >&2; exit 1", want: "…0002", fails: true},
 		{name: "missing program", cmd: "/nonexistent/vault kv get x", want: "exit code 127", fails: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := &CommandSource{Command: tc.cmd, Timeout: tc.timeout}
+			src := &auth.CommandSource{Command: tc.cmd, Timeout: tc.timeout}
 			start := time.Now()
 			out, err := src.Fetch(context.Background())
 			took := time.Since(start)
@@ -41,14 +44,14 @@ func TestCommandSource(t *testing.T) {
 			}
 			if !tc.fails {
 				if err != nil || out != tc.want {
-					t.Fatalf("got %q, %v", Fingerprint(out), err)
+					t.Fatalf("got %q, %v", auth.Fingerprint(out), err)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to say %q", err, tc.want)
 			}
-			if strings.Contains(err.Error(), key(2)) {
+			if strings.Contains(err.Error(), authtest.Key(2)) {
 				t.Fatalf("the error holds the key: %v", err)
 			}
 		})

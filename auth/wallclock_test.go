@@ -1,4 +1,4 @@
-package auth
+package auth_test
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 )
 
 // clockChecker accepts every key and stamps its answers with the engine's (jumping) wall clock,
@@ -15,10 +18,10 @@ type clockChecker struct {
 	times stamps
 }
 
-func (c *clockChecker) Check(ctx context.Context, k Key) Validation {
+func (c *clockChecker) Check(ctx context.Context, k auth.Key) auth.Validation {
 	c.times.add()
 	at := c.now().UTC()
-	return Validation{Result: ResultValid, HTTPStatus: 200, CheckedAt: &at}
+	return auth.Validation{Result: auth.ResultValid, HTTPStatus: 200, CheckedAt: &at}
 }
 
 // stamps records when something happened, on the monotonic clock.
@@ -62,17 +65,17 @@ func TestWallClockJumps(t *testing.T) {
 	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 
 	var fetches stamps
-	src := funcSource{fn: func() (string, error) {
+	src := authtest.FuncSource(func() (string, error) {
 		fetches.add()
 		jump()
-		return key(1), nil
-	}}
+		return authtest.Key(1), nil
+	})
 	chk := &clockChecker{now: now}
 	home := t.TempDir()
 	p := testPaths(home, home+"/state")
-	e := New(Options{Paths: p, Store: &memStore{secret: key(1)}, Checker: chk, Source: src, Environ: []string{}, Cwd: home,
-		Config: Config{RefreshIntervalSeconds: 1, CheckIntervalSeconds: 3}})
-	e.now = now
+	e := auth.New(auth.Options{Paths: p, Store: authtest.NewMemStore(authtest.Key(1)), Checker: chk, Source: src, Environ: []string{}, Cwd: home,
+		Config: auth.Config{RefreshIntervalSeconds: 1, CheckIntervalSeconds: 3}})
+	e.SetClock(now)
 	e.Load(context.Background())
 
 	events, unsubscribe := e.Subscribe()
@@ -158,7 +161,7 @@ func TestCheckOverdueAfterClockWentBack(t *testing.T) {
 		{wall.Add(24 * time.Hour), true},
 		{time.Time{}, true},
 	} {
-		if got := checkOverdue(tc.last, time.Hour); got != tc.want {
+		if got := auth.CheckOverdue(tc.last, time.Hour); got != tc.want {
 			t.Errorf("checkOverdue(last check %v from now, every hour) = %v, want %v", time.Until(tc.last).Round(time.Minute), got, tc.want)
 		}
 	}

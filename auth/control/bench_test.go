@@ -3,13 +3,15 @@ package control_test
 import (
 	"context"
 	"testing"
+
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 )
 
 // BenchmarkClientKey is the apiKeyHelper's round trip through a real engine: dial, request,
 // answer, close.
 func BenchmarkClientKey(b *testing.B) {
 	testEnv(b)
-	eng := newEngine(b, &memStore{secret: keyA}, &fakeChecker{})
+	eng := newEngine(b, authtest.NewMemStore(keyA), &authtest.FakeChecker{})
 	_, c := startServer(b, eng, nil)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -24,7 +26,7 @@ func BenchmarkClientKey(b *testing.B) {
 // BenchmarkClientStatus is a net/http round trip for comparison.
 func BenchmarkClientStatus(b *testing.B) {
 	testEnv(b)
-	eng := newEngine(b, &memStore{secret: keyA}, &fakeChecker{})
+	eng := newEngine(b, authtest.NewMemStore(keyA), &authtest.FakeChecker{})
 	_, c := startServer(b, eng, nil)
 	ctx := context.Background()
 	b.ReportAllocs()

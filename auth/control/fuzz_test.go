@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
@@ -54,7 +55,7 @@ func FuzzUpdateKeyBody(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	eng := auth.New(auth.Options{Paths: p, Store: &memStore{}, Checker: echoChecker{}, Environ: []string{}, Cwd: p.Home})
+	eng := auth.New(auth.Options{Paths: p, Store: &authtest.MemStore{}, Checker: echoChecker{}, Environ: []string{}, Cwd: p.Home})
 	sock, _ := startServer(f, eng, nil)
 	hc := httpOver(sock)
 

@@ -17,86 +17,17 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
-// The in-memory store and the fake checker stand in for the keychain and the Anthropic API;
-// the end-to-end tests run both for real. The engine between them is the real one.
-
+// The test keys; authtest's in-memory store and fake checker stand in for the keychain and the
+// Anthropic API, the end-to-end tests run both for real. The engine between them is the real one.
 var (
-	keyA     = "sk-ant-api03-" + strings.Repeat("A", 91) + "a1b2"
-	keyB     = "sk-ant-api03-" + strings.Repeat("B", 91) + "c3d4"
-	adminKey = "sk-ant-admin01-" + strings.Repeat("C", 80)
+	keyA     = authtest.Key(1)
+	keyB     = authtest.Key(2)
+	adminKey = authtest.AdminKey()
 )
-
-type memStore struct {
-	mu     sync.Mutex
-	secret string
-	err    error
-}
-
-func (s *memStore) Get(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return "", s.err
-	}
-	if s.secret == "" {
-		return "", fmt.Errorf("%w in the test store", auth.ErrNoKey)
-	}
-	return s.secret, nil
-}
-
-func (s *memStore) Set(ctx context.Context, secret string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return s.err
-	}
-	s.secret = secret
-	return nil
-}
-
-func (s *memStore) Delete(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.secret = ""
-	return nil
-}
-
-func (s *memStore) Kind() string  { return "keychain" }
-func (s *memStore) Where() string { return "the test store" }
-
-type fakeChecker struct {
-	calls    atomic.Int64
-	delay    time.Duration
-	mu       sync.Mutex
-	rejected map[string]bool
-}
-
-func (c *fakeChecker) reject(secret string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.rejected == nil {
-		c.rejected = map[string]bool{}
-	}
-	c.rejected[secret] = true
-}
-
-func (c *fakeChecker) Check(ctx context.Context, k auth.Key) auth.Validation {
-	c.calls.Add(1)
-	if c.delay > 0 {
-		time.Sleep(c.delay)
-	}
-	now := time.Now().UTC()
-	c.mu.Lock()
-	bad := c.rejected[k.Secret()]
-	c.mu.Unlock()
-	if bad {
-		return auth.Validation{Result: auth.ResultInvalid, CheckedAt: &now, HTTPStatus: 401, Detail: "invalid x-api-key"}
-	}
-	return auth.Validation{Result: auth.ResultValid, CheckedAt: &now, HTTPStatus: 200}
-}
 
 // testEnv gives the test its own HOME and XDG folders under a short temp folder (unix socket
 // paths are limited to about 100 bytes).
@@ -122,7 +53,7 @@ func testEnv(t testing.TB) string {
 	return root
 }
 
-func newEngine(t testing.TB, st *memStore, ck *fakeChecker) *auth.Engine {
+func newEngine(t testing.TB, st *authtest.MemStore, ck *authtest.FakeChecker) *auth.Engine {
 	t.Helper()
 	p, err := auth.DefaultPaths()
 	if err != nil {

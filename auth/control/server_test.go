@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/authtest"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
@@ -42,7 +43,7 @@ func checkErrorBody(t *testing.T, r rawResponse, status int, code string) {
 
 func TestStatusEndpoint(t *testing.T) {
 	testEnv(t)
-	eng := newEngine(t, &memStore{secret: keyA}, &fakeChecker{})
+	eng := newEngine(t, authtest.NewMemStore(keyA), &authtest.FakeChecker{})
 	sock, c := startServer(t, eng, nil)
 
 	r := doString(t, sock, http.MethodGet, control.PathStatus, "")
@@ -73,8 +74,8 @@ func TestStatusEndpoint(t *testing.T) {
 
 func TestRefreshEndpoint(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{}
-	eng := newEngine(t, &memStore{secret: keyA}, ck)
+	ck := &authtest.FakeChecker{}
+	eng := newEngine(t, authtest.NewMemStore(keyA), ck)
 	_, c := startServer(t, eng, nil)
 
 	st, err := c.Refresh(context.Background())
@@ -82,15 +83,15 @@ func TestRefreshEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A user refresh always checks the key.
-	if ck.calls.Load() != 1 || st.State != auth.StateOK || st.Validation.Result != auth.ResultValid || st.Refresh.Count != 1 {
-		t.Fatalf("after refresh: checks %d, status %+v", ck.calls.Load(), st)
+	if ck.Calls() != 1 || st.State != auth.StateOK || st.Validation.Result != auth.ResultValid || st.Refresh.Count != 1 {
+		t.Fatalf("after refresh: checks %d, status %+v", ck.Calls(), st)
 	}
 }
 
 func TestConcurrentRefreshesShareOneRun(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{delay: 300 * time.Millisecond}
-	eng := newEngine(t, &memStore{secret: keyA}, ck)
+	ck := &authtest.FakeChecker{Delay: 300 * time.Millisecond}
+	eng := newEngine(t, authtest.NewMemStore(keyA), ck)
 	_, c := startServer(t, eng, nil)
 
 	const n = 8
@@ -122,7 +123,7 @@ func TestConcurrentRefreshesShareOneRun(t *testing.T) {
 	for range counts {
 		got++
 	}
-	calls := ck.calls.Load()
+	calls := ck.Calls()
 	final := eng.Status().Refresh.Count
 	t.Logf("%d concurrent refreshes over the socket: %d key checks, %d refresh runs", n, calls, final)
 	if got != n || calls < 1 || calls >= n || int64(final) != calls {
@@ -132,8 +133,8 @@ func TestConcurrentRefreshesShareOneRun(t *testing.T) {
 
 func TestUpdateKeySuccess(t *testing.T) {
 	testEnv(t)
-	st := &memStore{secret: keyA}
-	ck := &fakeChecker{}
+	st := authtest.NewMemStore(keyA)
+	ck := &authtest.FakeChecker{}
 	eng := newEngine(t, st, ck)
 	sock, c := startServer(t, eng, nil)
 
@@ -145,13 +146,13 @@ func TestUpdateKeySuccess(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Key.Fingerprint != auth.Fingerprint(keyB) || got.Validation.Result != auth.ResultValid || ck.calls.Load() != 1 {
-		t.Fatalf("status %+v, checks %d", got, ck.calls.Load())
+	if got.Key.Fingerprint != auth.Fingerprint(keyB) || got.Validation.Result != auth.ResultValid || ck.Calls() != 1 {
+		t.Fatalf("status %+v, checks %d", got, ck.Calls())
 	}
 	if k, _ := eng.CurrentKey(context.Background()); k.Secret() != keyB {
 		t.Fatalf("current key %s, want %s", k, auth.Fingerprint(keyB))
 	}
-	if st.secret != keyB {
+	if st.Secret() != keyB {
 		t.Fatal("the store does not hold the new key")
 	}
 
@@ -164,32 +165,32 @@ func TestUpdateKeySuccess(t *testing.T) {
 
 func TestUpdateKeyNoVerify(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{}
-	ck.reject(keyB)
-	eng := newEngine(t, &memStore{secret: keyA}, ck)
+	ck := &authtest.FakeChecker{}
+	ck.Reject(keyB)
+	eng := newEngine(t, authtest.NewMemStore(keyA), ck)
 	sock, c := startServer(t, eng, nil)
 
 	r := doString(t, sock, http.MethodPost, control.PathUpdateKey, `{"key":"`+keyB+`","verify":false}`)
 	if r.status != 200 {
 		t.Fatalf("update-key verify=false: %d %s", r.status, masked(r.body))
 	}
-	if ck.calls.Load() != 0 {
+	if ck.Calls() != 0 {
 		t.Fatal("verify=false still checked the key")
 	}
 	if k, _ := eng.CurrentKey(context.Background()); k.Secret() != keyB {
 		t.Fatalf("current key %s", k)
 	}
 	st, err := c.UpdateKey(context.Background(), keyA, false)
-	if err != nil || st.Validation.Result != auth.ResultSkipped || ck.calls.Load() != 0 {
-		t.Fatalf("client UpdateKey(verify=false): %v %+v checks %d", err, st, ck.calls.Load())
+	if err != nil || st.Validation.Result != auth.ResultSkipped || ck.Calls() != 0 {
+		t.Fatalf("client UpdateKey(verify=false): %v %+v checks %d", err, st, ck.Calls())
 	}
 }
 
 func TestUpdateKeyRejectedKeepsOldKey(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{}
-	ck.reject(keyB)
-	st := &memStore{secret: keyA}
+	ck := &authtest.FakeChecker{}
+	ck.Reject(keyB)
+	st := authtest.NewMemStore(keyA)
 	eng := newEngine(t, st, ck)
 	sock, c := startServer(t, eng, nil)
 
@@ -204,8 +205,8 @@ func TestUpdateKeyRejectedKeepsOldKey(t *testing.T) {
 		t.Fatal("client error contains the key")
 	}
 	k, err := eng.CurrentKey(context.Background())
-	if err != nil || k.Secret() != keyA || st.secret != keyA {
-		t.Fatalf("after a rejected key the current key is %s (%v), store %s", k, err, auth.Fingerprint(st.secret))
+	if err != nil || k.Secret() != keyA || st.Secret() != keyA {
+		t.Fatalf("after a rejected key the current key is %s (%v), store %s", k, err, auth.Fingerprint(st.Secret()))
 	}
 	if got, err := c.Key(context.Background()); err != nil || got != keyA {
 		t.Fatalf("Key after rejection: %s %v", auth.Fingerprint(got), err)
@@ -214,8 +215,8 @@ func TestUpdateKeyRejectedKeepsOldKey(t *testing.T) {
 
 func TestUpdateKeyBadRequests(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{}
-	st := &memStore{secret: keyA}
+	ck := &authtest.FakeChecker{}
+	st := authtest.NewMemStore(keyA)
 	eng := newEngine(t, st, ck)
 	sock, c := startServer(t, eng, nil)
 
@@ -252,8 +253,8 @@ func TestUpdateKeyBadRequests(t *testing.T) {
 		r := doRaw(t, sock, http.MethodPost, control.PathUpdateKey, io.MultiReader(strings.NewReader(big)), -1)
 		checkErrorBody(t, r, 413, control.CodeTooLarge)
 	})
-	if ck.calls.Load() != 0 || st.secret != keyA {
-		t.Fatalf("a bad request reached the checker (%d) or changed the key (%s)", ck.calls.Load(), auth.Fingerprint(st.secret))
+	if ck.Calls() != 0 || st.Secret() != keyA {
+		t.Fatalf("a bad request reached the checker (%d) or changed the key (%s)", ck.Calls(), auth.Fingerprint(st.Secret()))
 	}
 
 	_, err := c.UpdateKey(context.Background(), adminKey, true)
@@ -265,7 +266,7 @@ func TestUpdateKeyBadRequests(t *testing.T) {
 
 func TestWrongMethodAndUnknownPath(t *testing.T) {
 	testEnv(t)
-	eng := newEngine(t, &memStore{secret: keyA}, &fakeChecker{})
+	eng := newEngine(t, authtest.NewMemStore(keyA), &authtest.FakeChecker{})
 	sock, _ := startServer(t, eng, nil)
 
 	for _, tc := range []struct{ method, path, allow string }{
@@ -298,7 +299,7 @@ func TestWrongMethodAndUnknownPath(t *testing.T) {
 
 func TestKeyEndpoint(t *testing.T) {
 	testEnv(t)
-	eng := newEngine(t, &memStore{secret: keyA}, &fakeChecker{})
+	eng := newEngine(t, authtest.NewMemStore(keyA), &authtest.FakeChecker{})
 	sock, c := startServer(t, eng, nil)
 
 	r := doString(t, sock, http.MethodGet, control.PathKey, "")
@@ -313,7 +314,7 @@ func TestKeyEndpoint(t *testing.T) {
 
 func TestKeyEndpointNoKey(t *testing.T) {
 	testEnv(t)
-	eng := newEngine(t, &memStore{}, &fakeChecker{})
+	eng := newEngine(t, &authtest.MemStore{}, &authtest.FakeChecker{})
 	sock, c := startServer(t, eng, nil)
 
 	checkErrorBody(t, doString(t, sock, http.MethodGet, control.PathKey, ""), http.StatusNotFound, control.CodeNoKey)
@@ -325,8 +326,9 @@ func TestKeyEndpointNoKey(t *testing.T) {
 
 func TestKeyEndpointKeychainUnavailable(t *testing.T) {
 	testEnv(t)
-	st := &memStore{err: fmt.Errorf("%w: the test keychain is locked", auth.ErrKeychainUnavailable)}
-	eng := newEngine(t, st, &fakeChecker{})
+	st := &authtest.MemStore{}
+	st.SetErr(fmt.Errorf("%w: the test keychain is locked", auth.ErrKeychainUnavailable))
+	eng := newEngine(t, st, &authtest.FakeChecker{})
 	sock, c := startServer(t, eng, nil)
 
 	checkErrorBody(t, doString(t, sock, http.MethodGet, control.PathKey, ""), http.StatusServiceUnavailable, control.CodeKeychainUnavailable)
@@ -338,16 +340,16 @@ func TestKeyEndpointKeychainUnavailable(t *testing.T) {
 
 func TestAuthFailureEndpoint(t *testing.T) {
 	testEnv(t)
-	ck := &fakeChecker{}
-	eng := newEngine(t, &memStore{secret: keyA}, ck)
+	ck := &authtest.FakeChecker{}
+	eng := newEngine(t, authtest.NewMemStore(keyA), ck)
 	sock, c := startServer(t, eng, nil)
 
 	st, err := c.ReportAuthFailure(context.Background(), "run")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.AuthFailures.Count != 1 || st.AuthFailures.Last == nil || ck.calls.Load() != 1 || st.State != auth.StateOK {
-		t.Fatalf("after an auth failure: %+v, checks %d", st, ck.calls.Load())
+	if st.AuthFailures.Count != 1 || st.AuthFailures.Last == nil || ck.Calls() != 1 || st.State != auth.StateOK {
+		t.Fatalf("after an auth failure: %+v, checks %d", st, ck.Calls())
 	}
 	// No body at all is a failure from an unnamed origin.
 	r := doString(t, sock, http.MethodPost, control.PathAuthFailure, "")
