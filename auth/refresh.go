@@ -338,6 +338,18 @@ func (e *Engine) repairHelper() {
 	if hs.OK {
 		return
 	}
+	if !claude.Runnable(e.opts.Exe) {
+		// This engine's program was removed (a package upgrade): a helper pointing at it would
+		// fail. Leave the helper to the install that replaced it.
+		e.log.Warn("not repairing the helper: this program is gone", "exe", e.opts.Exe, "problem", hs.Problem)
+		return
+	}
+	if other, ours := claude.HelperRuns(p.Claude.Helper); ours && other != e.opts.Exe && claude.Runnable(other) {
+		// A newer install points the helper at another claude-keytray: that one wins, and this
+		// engine (an older copy still running) must not undo it.
+		e.log.Warn("not repairing the helper: it runs another installed claude-keytray", "helper_runs", other, "exe", e.opts.Exe)
+		return
+	}
 	if err := claude.WriteHelper(p.Claude.Helper, e.opts.Exe); err != nil {
 		e.log.Error("could not repair the helper script", "path", p.Claude.Helper, "problem", hs.Problem, "err", err)
 		return

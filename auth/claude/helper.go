@@ -118,3 +118,28 @@ func CheckHelper(path, exe string) HelperStatus {
 	st.OK = true
 	return st
 }
+
+// HelperRuns reads which claude-keytray a helper script of ours runs: the program of its
+// `exec '<exe>' key` line (`@"<exe>" key` on Windows). ok is false for a missing file or a
+// script we did not write.
+func HelperRuns(path string) (exe string, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(b, []byte(helperMarker)) {
+		return "", false
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "exec ") && strings.HasSuffix(line, " key"):
+			return shWord(strings.TrimSuffix(strings.TrimPrefix(line, "exec "), " key"))
+		case strings.HasPrefix(line, `@"`) && strings.HasSuffix(line, `" key`):
+			return strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(line, `@"`), `" key`), "%%", "%"), true
+		}
+	}
+	return "", false
+}
+
+// Runnable reports whether exe is a program that can run: a regular file, executable on Unix.
+func Runnable(exe string) bool {
+	fi, err := os.Stat(exe)
+	return err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0)
+}

@@ -128,6 +128,9 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 	if !filepath.IsAbs(exe) {
 		return InstallResult{}, fmt.Errorf("the program path %q is not absolute; the helper script needs the full path of claude-keytray", exe)
 	}
+	if !Runnable(exe) {
+		return InstallResult{}, fmt.Errorf("the program %s is missing or not executable, and the helper script would run it; install claude-keytray there first, or run install from where it is", exe)
+	}
 	helperPath, err := filepath.Abs(p.Helper)
 	if err != nil {
 		return InstallResult{}, fmt.Errorf("resolving the helper path %s: %w", p.Helper, err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -59,16 +60,45 @@ func newTolerantApp(g *globalFlags) (*app, error) {
 	return a, nil
 }
 
-// exe is this binary's absolute path, for the helper script.
+// exe is this binary's absolute path, for the helper script, the autostart entry and a
+// restart: the path the user ran when it names this program (a link on PATH such as Homebrew's
+// /opt/homebrew/bin/claude-keytray stays valid across upgrades, where the versioned file it
+// points at goes away), else the program file itself.
 func exe() string {
-	p, err := os.Executable()
+	real, err := os.Executable()
 	if err != nil {
 		return ""
 	}
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
+	if r, err := filepath.EvalSymlinks(real); err == nil {
+		real = r
 	}
-	return p
+	if ran := ranAs(os.Args[0]); ran != "" && sameFile(ran, real) {
+		return ran
+	}
+	return real
+}
+
+// ranAs is the absolute path argv0 names: itself with a separator, else found on PATH.
+func ranAs(argv0 string) string {
+	p := argv0
+	if !strings.ContainsRune(argv0, filepath.Separator) && !strings.ContainsRune(argv0, '/') {
+		found, err := exec.LookPath(argv0)
+		if err != nil {
+			return ""
+		}
+		p = found
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	return abs
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // transientExe reports whether the binary lives in a build cache (`go run`), which would make a

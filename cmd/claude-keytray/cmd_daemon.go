@@ -50,8 +50,13 @@ func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *ap
 		return err
 	}
 	d.log.Info(kind+" started", "pid", os.Getpid(), "socket", d.socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
+	self := exe()
+	ctx, replaced := watchProgram(ctx, self, d.log)
 	err = body(ctx, a, d)
 	d.stop()
+	if replaced() {
+		return restartInto(self)
+	}
 	return err
 }
 
