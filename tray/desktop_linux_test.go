@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -177,15 +178,42 @@ func menuText(m []testenv.MenuEntry) []string {
 // refreshedNow is the refresh line right after a refresh with the default 240 s interval.
 const refreshedNow = "Refreshed just now · next in 4 min"
 
-// testVersion is the version the test binary reports (it is built without -ldflags).
-const testVersion = "dev"
+// The version the binary under test reports (`make test` stamps the git version in; a plain
+// `go build` says "dev"), asked once.
+var version struct {
+	once sync.Once
+	v    string
+	err  error
+}
+
+// testVersion is that version, failing the test when the binary cannot tell.
+func testVersion(t testing.TB) string {
+	t.Helper()
+	bin := testenv.Binary(t)
+	version.once.Do(func() {
+		out, err := exec.Command(bin, "version").Output()
+		f := strings.Fields(string(out))
+		switch {
+		case err != nil:
+			version.err = err
+		case len(f) < 2:
+			version.err = fmt.Errorf("version printed %q", out)
+		default:
+			version.v = f[1]
+		}
+	})
+	if version.err != nil {
+		t.Fatalf("asking the binary its version: %v", version.err)
+	}
+	return version.v
+}
 
 // statusIndex is the status line's place in the menu: after the header and a separator.
 const statusIndex = 2
 
 // wantMenu is the whole menu for a status line, a refresh line and the key item, in order.
 // With no key the first action is "Add key…" (or the clipboard item) and Update key… is hidden.
-func wantMenu(statusLine, refreshLine, updateKey string) []string {
+func wantMenu(t testing.TB, statusLine, refreshLine, updateKey string) []string {
 	keyItems := []string{tray.LabelRefreshNow, updateKey}
 	if statusLine == "No key" {
 		first := tray.LabelAddKey
@@ -195,7 +223,7 @@ func wantMenu(statusLine, refreshLine, updateKey string) []string {
 		keyItems = []string{first, tray.LabelRefreshNow}
 	}
 	m := []string{
-		tray.HeaderLabel(testVersion) + " (disabled)",
+		tray.HeaderLabel(testVersion(t)) + " (disabled)",
 		"---",
 		"Claude key: " + statusLine,
 		refreshLine + " (disabled)",
@@ -272,7 +300,7 @@ func checkShown(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, status
 // checkShownWith is checkShown with the key item's label given.
 func checkShownWith(t *testing.T, it testenv.TrayItem, m []testenv.MenuEntry, updateKey, statusLine, refreshLine string, icon assets.State, keys ...string) {
 	t.Helper()
-	if got, want := menuText(m), wantMenu(statusLine, refreshLine, updateKey); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got, want := menuText(m), wantMenu(t, statusLine, refreshLine, updateKey); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("menu:\n  got  %q\n  want %q", got, want)
 	}
 	// The menu, the tooltip and the icon are separate D-Bus properties, updated one after the
@@ -1079,8 +1107,8 @@ func TestTrayMenuHeaderAndWindows(t *testing.T) {
 	d.env.Set("BROWSER", browser)
 	_, it := d.startTray(t)
 	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(key), 10*time.Second)
-	if m[0].Label != tray.HeaderLabel(testVersion) || m[0].Enabled || m[0].Label != "Claude Keytray dev" {
-		t.Errorf("header %q (enabled %v), want %q disabled", m[0].Label, m[0].Enabled, "Claude Keytray dev")
+	if want := "Claude Keytray " + testVersion(t); m[0].Label != tray.HeaderLabel(testVersion(t)) || m[0].Enabled || m[0].Label != want {
+		t.Errorf("header %q (enabled %v), want %q disabled", m[0].Label, m[0].Enabled, want)
 	}
 
 	// Details, from the status line; Tab moves from Close to Copy diagnostics.
@@ -1091,7 +1119,7 @@ func TestTrayMenuHeaderAndWindows(t *testing.T) {
 	d.env.WaitNoWindow(t, details, 5*time.Second)
 	d.notes.WaitFor(t, func(n testenv.Notification) bool { return n.Summary == "Diagnostics copied" }, 5*time.Second)
 	clip := d.env.Exec(t, "", "xclip", "-selection", "clipboard", "-o")
-	for _, want := range []string{"app: Claude Keytray dev", "state: ok", "fingerprint=" + auth.Fingerprint(key), "validation: valid http=200"} {
+	for _, want := range []string{"app: Claude Keytray " + testVersion(t), "state: ok", "fingerprint=" + auth.Fingerprint(key), "validation: valid http=200"} {
 		if !strings.Contains(clip.Stdout, want) {
 			t.Errorf("the copied diagnostics lack %q:\n%s", want, clip.Stdout)
 		}
