@@ -2,15 +2,13 @@ package auth
 
 import (
 	"context"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/tidwall/gjson"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/internal/procchain"
 )
 
 // Claude Code caches the helper's answer for CLAUDE_CODE_API_KEY_HELPER_TTL_MS and runs the
@@ -18,8 +16,6 @@ import (
 // its TTL is a 401 it just got: the engine refreshes from the source before answering. These
 // numbers shape that rule.
 const (
-	// DefaultHelperTTL is Claude Code's default CLAUDE_CODE_API_KEY_HELPER_TTL_MS.
-	DefaultHelperTTL = 5 * time.Minute
 	// minTrackedTTL: with a shorter TTL Claude Code asks so often that a retry looks like any call.
 	minTrackedTTL = 10 * time.Second
 	// forcedRefreshGap rate-limits forced refreshes per caller; a key that stays rejected makes
@@ -35,11 +31,8 @@ const (
 	maxCallers = 256
 )
 
-// callerID names one process for its lifetime: a pid is reused, a pid with its start time is not.
-type callerID struct {
-	PID   int    `json:"pid"`
-	Start uint64 `json:"start"`
-}
+// callerID names one process for its lifetime.
+type callerID = procchain.ID
 
 // callerInfo is what was learnt about a caller when it was first seen.
 type callerInfo struct {
@@ -205,7 +198,7 @@ func (t *callerTracker) observe(keyPID int, p Paths, now time.Time) (helperCall,
 	if keyPID <= 0 {
 		return helperCall{}, false
 	}
-	id, ok := helperCaller(keyPID)
+	id, ok := procchain.Caller(keyPID, claude.IsHelperShell)
 	if !ok {
 		return helperCall{}, false
 	}
@@ -250,12 +243,12 @@ func (t *callerTracker) observe(keyPID int, p Paths, now time.Time) (helperCall,
 func (t *callerTracker) pruneLocked(now time.Time) {
 	t.lastPrune = now
 	for id := range t.info {
-		if !processIs(id) {
+		if !procchain.Alive(id) {
 			delete(t.info, id)
 		}
 	}
 	for id := range t.records {
-		if !processIs(id) {
+		if !procchain.Alive(id) {
 			delete(t.records, id)
 		}
 	}
@@ -274,139 +267,15 @@ func (t *callerTracker) pruneLocked(now time.Time) {
 	}
 }
 
-// processIs reports whether id's process still runs.
-func processIs(id callerID) bool {
-	start, ok := procStart(id.PID)
-	return ok && start == id.Start
-}
-
-// shellNames are interpreters between Claude Code and the `key` process: the `sh -c` that runs
-// apiKeyHelper and any script in between.
-var shellNames = map[string]bool{
-	"sh": true, "dash": true, "bash": true, "rbash": true, "zsh": true, "ksh": true, "ksh93": true,
-	"mksh": true, "pdksh": true, "ash": true, "busybox": true, "fish": true, "csh": true,
-	"tcsh": true, "yash": true, "posh": true,
-}
-
-func isShell(exe string) bool { return shellNames[filepath.Base(exe)] }
-
-// helperShellArgs reports whether argv is how Claude Code runs apiKeyHelper: `sh -c COMMAND`
-// with COMMAND one word (the helper script, or a wrapper) or `… claude-keytray key`. A shell
-// running anything else — a loop, Claude Code's Bash tool, a user's terminal — is not the
-// helper being run, so what is above it is not the helper's caller.
-func helperShellArgs(argv []string) bool {
-	if len(argv) != 3 || argv[1] != "-c" || !isShell(argv[0]) {
-		return false
-	}
-	cmd := strings.TrimSpace(argv[2])
-	if _, ok := shWord(cmd); ok {
-		return true
-	}
-	f := strings.Fields(cmd)
-	if len(f) == 2 && f[1] == "key" {
-		w, ok := shWord(f[0])
-		return ok && strings.HasPrefix(filepath.Base(w), AppName)
-	}
-	return false
-}
-
-// isClaudeCode reports whether a process is Claude Code: the native `claude` binary (named
-// claude.exe in the npm package, on Linux too; a version number under the native installer's
-// versions folder), or node/bun running the @anthropic-ai/claude-code package.
-func isClaudeCode(exe string, argv []string) bool {
-	base := filepath.Base(exe)
-	if base == "claude" || base == "claude.exe" || strings.Contains(filepath.ToSlash(exe), "/claude/versions/") {
-		return true
-	}
-	if len(argv) > 0 {
-		if a0 := filepath.Base(argv[0]); a0 == "claude" || a0 == "claude.exe" {
-			return true
-		}
-	}
-	if strings.HasPrefix(base, "node") || strings.HasPrefix(base, "bun") {
-		for i, a := range argv {
-			if i > 3 {
-				break
-			}
-			if strings.Contains(filepath.ToSlash(a), "@anthropic-ai/claude-code") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// ttlEnv is Claude Code's helper cache lifetime, in milliseconds.
-const ttlEnv = "CLAUDE_CODE_API_KEY_HELPER_TTL_MS"
-
-// helperTTL is the caller's helper TTL: Claude Code applies its settings' "env" over its own
-// environment, so managed, local, project and user settings are looked at first, then the
-// process environment, then the default.
-func helperTTL(environ []string, cwd string, p Paths) time.Duration {
-	var files []string
-	files = append(files, managedSettingsPath())
-	if cwd != "" {
-		files = append(files, filepath.Join(cwd, ".claude", "settings.local.json"), filepath.Join(cwd, ".claude", "settings.json"))
-	}
-	userDir := p.ClaudeDir
-	if d, ok := lookupEnv(environ, "CLAUDE_CONFIG_DIR"); ok && d != "" {
-		userDir = d
-	} else if h, ok := lookupEnv(environ, "HOME"); ok && h != "" {
-		userDir = filepath.Join(h, ".claude")
-	}
-	if userDir != "" {
-		files = append(files, filepath.Join(userDir, "settings.json"))
-	}
-	for _, f := range files {
-		if f == "" {
-			continue
-		}
-		if ttl, ok := settingsTTL(f); ok {
-			return ttl
-		}
-	}
-	if v, ok := lookupEnv(environ, ttlEnv); ok {
-		if ttl, ok := parseTTL(v); ok {
-			return ttl
-		}
-	}
-	return DefaultHelperTTL
-}
-
-func settingsTTL(path string) (time.Duration, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return 0, false
-	}
-	r := gjson.GetBytes(b, "env."+ttlEnv)
-	if !r.Exists() {
-		return 0, false
-	}
-	return parseTTL(r.String())
-}
-
-func parseTTL(v string) (time.Duration, bool) {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return time.Duration(n) * time.Millisecond, true
-}
-
 // inspectCaller learns whether pid is Claude Code, and its helper TTL.
 func inspectCaller(pid int, p Paths) callerInfo {
-	exe, argv := procExeArgs(pid)
+	exe, argv := procchain.ExeArgs(pid)
 	info := callerInfo{name: filepath.Base(exe)}
-	if !isClaudeCode(exe, argv) {
+	if !claude.IsClaudeCode(exe, argv) {
 		return info
 	}
 	info.claude = true
-	environ, cwd := procEnvCwd(pid)
-	info.ttl = helperTTL(environ, cwd, p)
+	environ, cwd := procchain.EnvCwd(pid)
+	info.ttl = claude.HelperTTL(environ, cwd, p.Claude)
 	return info
 }

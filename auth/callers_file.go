@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/procchain"
 	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
 )
@@ -77,7 +78,7 @@ func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now tim
 		kept := f.Callers[:0]
 		var rec *fileRecord
 		for _, r := range f.Callers {
-			if r == nil || !processIs(r.callerID) {
+			if r == nil || !procchain.Alive(r.callerID) {
 				continue
 			}
 			kept = append(kept, r)

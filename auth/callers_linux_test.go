@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/internal/procchain"
 )
 
 // These tests run real process chains and read them back through /proc.
@@ -30,7 +33,7 @@ func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
 		t.Fatal(err)
 	}
 	pidFile := filepath.Join(dir, "pid")
-	helper := filepath.Join(dir, HelperFileName)
+	helper := filepath.Join(dir, claude.HelperFileName)
 	writeFile(t, helper, "#!/bin/sh\necho $$ > "+pidFile+".tmp && mv "+pidFile+".tmp "+pidFile+"\nexec sleep 30\n")
 	if err := os.Chmod(helper, 0o700); err != nil {
 		t.Fatal(err)
@@ -59,7 +62,7 @@ func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
 			}
 			// Wait for the exec, so the pid's parent chain is the final one.
 			for time.Now().Before(deadline) {
-				if exe := procExe(pid); filepath.Base(exe) == "sleep" {
+				if exe, _ := procchain.ExeArgs(pid); filepath.Base(exe) == "sleep" {
 					return pid, cmd.Process.Pid
 				}
 				time.Sleep(5 * time.Millisecond)
@@ -75,31 +78,31 @@ func procChain(t testing.TB, caller, inner string) (keyPID, callerPID int) {
 func TestHelperCallerWalk(t *testing.T) {
 	// claude → sh -c HELPER → (script execs) key: the chain Claude Code makes.
 	keyPID, callerPID := procChain(t, "claude", "/bin/sh -c HELPER")
-	id, ok := helperCaller(keyPID)
+	id, ok := procchain.Caller(keyPID, claude.IsHelperShell)
 	if !ok || id.PID != callerPID {
-		t.Fatalf("helperCaller = %+v %v, want pid %d", id, ok, callerPID)
+		t.Fatalf("Caller = %+v %v, want pid %d", id, ok, callerPID)
 	}
-	if start, ok := procStart(callerPID); !ok || start != id.Start || !processIs(id) {
+	if start, ok := procchain.StartTime(callerPID); !ok || start != id.Start || !procchain.Alive(id) {
 		t.Fatalf("start time %d (%v), id %+v", start, ok, id)
 	}
 	info := inspectCaller(id.PID, Paths{})
-	if !info.claude || info.ttl != DefaultHelperTTL {
+	if !info.claude || info.ttl != claude.DefaultHelperTTL {
 		t.Fatalf("inspectCaller = %+v", info)
 	}
-	if processIs(callerID{PID: id.PID, Start: id.Start + 1}) {
+	if procchain.Alive(callerID{PID: id.PID, Start: id.Start + 1}) {
 		t.Fatal("a different start time must name another process")
 	}
 
 	// The same helper run from a loop in a shell under Claude Code (its Bash tool): not the
 	// helper's own caller.
 	keyPID, _ = procChain(t, "claude", "/bin/bash -c 'for i in 1; do HELPER; done'")
-	if id, ok := helperCaller(keyPID); ok {
+	if id, ok := procchain.Caller(keyPID, claude.IsHelperShell); ok {
 		t.Fatalf("a loop's helper call was attributed to %+v", id)
 	}
 
 	// Another program running the helper: found, but not Claude Code.
 	keyPID, callerPID = procChain(t, "bench", "/bin/sh -c HELPER")
-	id, ok = helperCaller(keyPID)
+	id, ok = procchain.Caller(keyPID, claude.IsHelperShell)
 	if !ok || id.PID != callerPID || inspectCaller(id.PID, Paths{}).claude {
 		t.Fatalf("bench: %+v %v", id, ok)
 	}
@@ -264,7 +267,7 @@ func BenchmarkHelperCaller(b *testing.B) {
 	keyPID, _ := procChain(b, "claude", "/bin/sh -c HELPER")
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, ok := helperCaller(keyPID); !ok {
+		if _, ok := procchain.Caller(keyPID, claude.IsHelperShell); !ok {
 			b.Fatal("not found")
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // CheckStatus is one doctor check's verdict; only "fail" makes doctor exit non-zero.
@@ -50,8 +53,8 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	p := e.opts.Paths
 	store := e.opts.Store
 
-	secret, err := store.Get(ctx)
-	var key Key
+	key, err := readStored(ctx, store)
+	var unusable *KeyError
 	switch {
 	case errors.Is(err, ErrKeychainUnavailable):
 		add("keychain", CheckFail, err.Error(), keychainHint)
@@ -63,20 +66,14 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	switch {
 	case errors.Is(err, ErrNoKey):
 		add("key present", CheckFail, err.Error(), "run `claude-keytray update-key` (or `claude-keytray import`)")
+	case errors.As(err, &unusable):
+		add("key present", CheckFail, "the stored key is not usable: "+unusable.Error(), "run `claude-keytray update-key` with a valid key")
 	case err != nil:
 		add("key present", CheckFail, "could not read the key: "+err.Error(), "fix the keychain first")
+	case key.Note != "":
+		add("key present", CheckWarn, key.Fingerprint()+": "+key.Note, "")
 	default:
-		k, perr := ParseKey(secret)
-		if perr != nil {
-			add("key present", CheckFail, "the stored key is not usable: "+perr.Error(), "run `claude-keytray update-key` with a valid key")
-		} else {
-			key = k
-			if k.Note != "" {
-				add("key present", CheckWarn, k.Fingerprint()+": "+k.Note, "")
-			} else {
-				add("key present", CheckPass, k.Fingerprint()+" ("+store.Kind()+")", "")
-			}
-		}
+		add("key present", CheckPass, key.Fingerprint()+" ("+store.Kind()+")", "")
 	}
 	if !key.IsZero() {
 		if !opt.Verify {
@@ -94,17 +91,17 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		}
 	}
 
-	hs := CheckHelper(p.HelperPath, e.opts.Exe)
+	hs := claude.CheckHelper(p.Claude.Helper, e.opts.Exe)
 	if hs.OK {
-		add("helper script", CheckPass, p.HelperPath+" is present, executable and intact", "")
+		add("helper script", CheckPass, p.Claude.Helper+" is present, executable and intact", "")
 	} else {
 		add("helper script", CheckFail, hs.Problem, "run `claude-keytray install --no-autostart` to write it again")
 	}
-	ss := SettingsStatusFor(p, e.opts.Cwd, e.opts.Environ)
+	ss := claude.SettingsStatusFor(p.Claude, e.opts.Cwd, e.opts.Environ)
 	if ss.Wired {
 		add("Claude settings", CheckPass, ss.Path+" has apiKeyHelper set to the helper", "")
 	} else {
-		add("Claude settings", CheckFail, ss.Path+" does not point apiKeyHelper at "+p.HelperPath, "run `claude-keytray install --no-autostart`")
+		add("Claude settings", CheckFail, ss.Path+" does not point apiKeyHelper at "+p.Claude.Helper, "run `claude-keytray install --no-autostart`")
 	}
 	if len(ss.Conflicts) == 0 {
 		add("conflicts", CheckPass, "nothing overrides apiKeyHelper", "")
@@ -152,14 +149,14 @@ type plainFinding struct {
 	detail, fix string
 }
 
-var exportPattern = regexp.MustCompile(`^\s*(export\s+)?(ANTHROPIC_API_KEY|CLAUDE_API_KEY|ANTHROPIC_AUTH_TOKEN)\s*=\s*['"]?sk-ant-`)
+var exportPattern = regexp.MustCompile(`^\s*(export\s+)?(` + strings.Join(keyshape.EnvVars, "|") + `)\s*=\s*['"]?sk-ant-`)
 
 // plaintextKeyFiles looks where keys are commonly left in plaintext: the seed's key file and
 // exports in shell start-up files.
 func plaintextKeyFiles(p Paths, store Store) []plainFinding {
 	var out []plainFinding
 	files := []string{p.PlainKeyFile}
-	if alt := filepath.Join(p.ClaudeDir, "api_key"); alt != p.PlainKeyFile {
+	if alt := filepath.Join(p.Claude.Dir, "api_key"); alt != p.PlainKeyFile {
 		files = append(files, alt)
 	}
 	for _, f := range files {
@@ -202,9 +199,9 @@ func permissionProblems(p Paths, store Store) [][2]string {
 			out = append(out, [2]string{fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("chmod %04o %q", want, path)})
 		}
 	}
-	check(p.ClaudeDir, 0o022, "the Claude folder")
-	check(p.SettingsPath, 0o022, "the Claude settings")
-	check(p.HelperPath, 0o077, "the helper script")
+	check(p.Claude.Dir, 0o022, "the Claude folder")
+	check(p.Claude.Settings, 0o022, "the Claude settings")
+	check(p.Claude.Helper, 0o077, "the helper script")
 	check(p.StateDir, 0o077, "the state folder")
 	check(p.ConfigDir, 0o022, "the config folder")
 	if store.Kind() == "file" {

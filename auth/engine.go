@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -132,7 +133,7 @@ func (e *Engine) SetDaemon(d DaemonStatus) {
 // Load reads the stored key and what state.json remembers about it. A keychain error is kept
 // for status, not returned: the engine still runs and reports it.
 func (e *Engine) Load(ctx context.Context) {
-	secret, err := e.opts.Store.Get(ctx)
+	k, err := readStored(ctx, e.opts.Store)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
@@ -142,15 +143,10 @@ func (e *Engine) Load(ctx context.Context) {
 		return
 	}
 	e.storeErr = ""
-	k, perr := ParseKey(secret)
-	if perr != nil {
-		e.storeErr = fmt.Sprintf("the key in %s is not usable: %v; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
-		return
-	}
 	e.opts.Redactor.Add(k.Secret())
 	e.key = k
 	e.source = e.opts.Store.Kind()
-	if st := loadKeyState(e.opts.Paths); st.KeyID == keyID(secret) {
+	if st := loadKeyState(e.opts.Paths); st.KeyID == keyID(k.Secret()) {
 		e.updatedAt = st.UpdatedAt
 		e.validation = st.Validation
 		if st.Source != "" {
@@ -171,7 +167,7 @@ func (e *Engine) CurrentKey(ctx context.Context) (Key, error) {
 	if !k.IsZero() {
 		return k, nil
 	}
-	secret, err := e.opts.Store.Get(ctx)
+	k, err := readStored(ctx, e.opts.Store)
 	if errors.Is(err, ErrNoKey) {
 		if ik, ierr := e.importEnvOnce(ctx); ierr == nil && !ik.IsZero() {
 			return ik, nil
@@ -188,10 +184,6 @@ func (e *Engine) CurrentKey(ctx context.Context) (Key, error) {
 	}
 	if err != nil {
 		return Key{}, err
-	}
-	k, perr := ParseKey(secret)
-	if perr != nil {
-		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
 	}
 	e.mu.Lock()
 	if e.key.IsZero() {
@@ -332,8 +324,8 @@ func (e *Engine) Status() Status {
 	if s.Key.Note != "" {
 		s.Warnings = append(s.Warnings, s.Key.Note)
 	}
-	s.Helper = CheckHelper(e.opts.Paths.HelperPath, e.opts.Exe)
-	s.ClaudeSettings = SettingsStatusFor(e.opts.Paths, e.opts.Cwd, e.opts.Environ)
+	s.Helper = claude.CheckHelper(e.opts.Paths.Claude.Helper, e.opts.Exe)
+	s.ClaudeSettings = claude.SettingsStatusFor(e.opts.Paths.Claude, e.opts.Cwd, e.opts.Environ)
 	if s.ClaudeSettings.Conflicts == nil {
 		s.ClaudeSettings.Conflicts = []string{}
 	}

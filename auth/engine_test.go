@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // memStore stands in for the keychain in unit tests; the real Secret Service is exercised by
@@ -108,7 +110,7 @@ func newTestEngine(t *testing.T, store *memStore, chk *fakeChecker, src Source) 
 	t.Helper()
 	home := t.TempDir()
 	n := &recNotifier{}
-	p := Paths{Home: home, ClaudeDir: home + "/.claude", HelperPath: home + "/.claude/auth_helper.sh", SettingsPath: home + "/.claude/settings.json", StateDir: home + "/state"}
+	p := testPaths(home, home+"/state")
 	e := New(Options{Paths: p, Store: store, Checker: chk, Source: src, Notifier: n, Environ: []string{}, Cwd: home})
 	e.Load(context.Background())
 	return e, n
@@ -326,7 +328,7 @@ func TestImportsEnvOnce(t *testing.T) {
 	chk := &fakeChecker{}
 	chk.accept(key(7))
 	home := t.TempDir()
-	e := New(Options{Paths: Paths{Home: home, StateDir: home}, Store: store, Checker: chk, Environ: []string{"CLAUDE_API_KEY=" + key(7)}, Cwd: home})
+	e := New(Options{Paths: testPaths(home, home), Store: store, Checker: chk, Environ: []string{"CLAUDE_API_KEY=" + key(7)}, Cwd: home})
 	e.Load(ctx)
 	if st := e.Refresh(ctx, RefreshRequest{}); st.Key.Source != "env" || store.get() != key(7) {
 		t.Fatalf("not imported: %+v", st.Key)
@@ -348,4 +350,10 @@ func sawEvent(ch <-chan Event, kind EventKind) bool {
 			return false
 		}
 	}
+}
+
+// testPaths puts every file under home, with Claude's folder at home/.claude whatever the
+// environment says.
+func testPaths(home, stateDir string) Paths {
+	return PathsIn(home, claude.FilesIn(home, home+"/.claude", stateDir), home+"/config", stateDir, home+"/run")
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // MaxKeyLen is the longest key Claude Code accepts from an apiKeyHelper.
@@ -20,13 +22,20 @@ const (
 	KindGateway KeyKind = "gateway"
 )
 
+// KeyEnvVars are every environment variable that may hold a key: claude-keytray's own
+// CLAUDE_API_KEY and the two Claude Code reads before apiKeyHelper.
+var KeyEnvVars = keyshape.EnvVars
+
+// ImportEnvVars are the variables `import` and the engine's first start read a key from, in order.
+var ImportEnvVars = []string{keyshape.EnvImport, keyshape.EnvAPIKey}
+
 // minAPIKeyBody is well under what follows sk-ant-api03- in a real key (about 95 characters).
 const minAPIKeyBody = 40
 
 const (
-	prefixAPI   = "sk-ant-api03-"
-	prefixAdmin = "sk-ant-admin01-"
-	prefixOAuth = "sk-ant-oat01-"
+	prefixAPI   = keyshape.PrefixAPI
+	prefixAdmin = keyshape.PrefixAdmin
+	prefixOAuth = keyshape.PrefixOAuth
 )
 
 // Key is a parsed, well-formed key. Its String, LogValue and MarshalJSON methods show only the
@@ -99,22 +108,11 @@ func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.Fingerprint()
 
 // Fingerprint shows a known prefix, an ellipsis and the last four characters: enough to tell
 // keys apart, never enough to use one. Short tokens show no characters at all.
-func Fingerprint(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	prefix := ""
-	for _, p := range []string{prefixAPI, prefixAdmin, prefixOAuth} {
-		if strings.HasPrefix(secret, p) {
-			prefix = p
-			break
-		}
-	}
-	if len(secret)-len(prefix) < 16 {
-		return prefix + "…"
-	}
-	return prefix + "…" + secret[len(secret)-4:]
-}
+func Fingerprint(secret string) string { return keyshape.Fingerprint(secret) }
+
+// MaskKeys replaces everything shaped like an Anthropic key in s by its fingerprint, for text
+// that may hold a key nobody registered (an argument typed by mistake, a command's output).
+func MaskKeys(s string) string { return keyshape.Mask(s) }
 
 // Redact replaces every occurrence of secret in s by its fingerprint; errors and output that
 // come from elsewhere (a source's stderr, an API body) pass through it before anyone sees them.

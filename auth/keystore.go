@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
 	"github.com/zalando/go-keyring"
 )
 
@@ -139,7 +140,7 @@ func (s *FileStore) Set(ctx context.Context, secret string) error {
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder for %s: %w", s.Path, err)
 	}
-	if err := writeFileAtomic(s.Path, []byte(secret+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(s.Path, []byte(secret+"\n"), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", s.Path, err)
 	}
 	return nil
@@ -150,4 +151,19 @@ func (s *FileStore) Delete(ctx context.Context) error {
 		return fmt.Errorf("removing %s: %w", s.Path, err)
 	}
 	return nil
+}
+
+// readStored reads the key in s and parses it. The error wraps the store's (ErrNoKey,
+// ErrKeychainUnavailable) or, for a stored value that is not a usable key, the *KeyError, with
+// where it is and what to do.
+func readStored(ctx context.Context, s Store) (Key, error) {
+	secret, err := s.Get(ctx)
+	if err != nil {
+		return Key{}, err
+	}
+	k, err := ParseKey(secret)
+	if err != nil {
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", s.Where(), err)
+	}
+	return k, nil
 }

@@ -6,15 +6,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sync"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
-
-// keyPattern matches Anthropic-shaped secrets, so even a key the engine never saw (one pasted
-// into an error by a source command, say) is masked in the log.
-var keyPattern = regexp.MustCompile(`sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_\-]{8,}`)
 
 // Redactor masks secrets in text: every key it has been told about, and anything shaped like an
 // Anthropic key. It is the last step before a log line is written.
@@ -43,7 +39,9 @@ func (r *Redactor) Redact(s string) string {
 		s = Redact(s, sec)
 	}
 	r.mu.RUnlock()
-	return keyPattern.ReplaceAllStringFunc(s, Fingerprint)
+	// Anything shaped like a key is masked too, even one the engine never saw (pasted into a
+	// source's error, say).
+	return keyshape.Mask(s)
 }
 
 // redactHandler rewrites every string a record carries (message, attributes, groups) through the

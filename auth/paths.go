@@ -6,19 +6,22 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // AppName names the app's folders, the keychain service and the socket's folder.
-const AppName = "claude-keytray"
+const AppName = claude.Program
+
+// LockFileName is the engine's lock next to the control socket; it also holds the owner's pid.
+const LockFileName = "daemon.lock"
 
 // Paths are every file and folder claude-keytray reads or writes, resolved once from the
 // environment so that tests (and users) can move all of them with HOME, XDG_* and CLAUDE_CONFIG_DIR.
 type Paths struct {
 	Home string
-	// ClaudeDir is $CLAUDE_CONFIG_DIR or ~/.claude.
-	ClaudeDir    string
-	HelperPath   string
-	SettingsPath string
+	// Claude is Claude Code's side: its folder, settings, our helper and install's record.
+	Claude claude.Files
 	// PlainKeyFile is the seed's plaintext key file, ~/.claude/api_key: an import source and,
 	// with --store file, the file store.
 	PlainKeyFile string
@@ -27,10 +30,14 @@ type Paths struct {
 	ConfigFile string
 	StateDir   string
 	LogFile    string
-	// InstallRecord remembers what install changed so uninstall can undo exactly that.
-	InstallRecord string
-	RuntimeDir    string
-	Socket        string
+	// StateFile keeps what must outlive a process (the key's id, check times, 401 counts).
+	StateFile string
+	// CallersFile records Claude Code's helper calls for a `key` run without a daemon.
+	CallersFile string
+	RuntimeDir  string
+	Socket      string
+	// LockFile is held by the one engine of the user; it also names its pid.
+	LockFile string
 }
 
 // DefaultPaths resolves Paths from the environment.
@@ -39,39 +46,45 @@ func DefaultPaths() (Paths, error) {
 	if err != nil {
 		return Paths{}, fmt.Errorf("finding the home folder: %w (set HOME)", err)
 	}
-	p := Paths{Home: home}
-	p.ClaudeDir = os.Getenv("CLAUDE_CONFIG_DIR")
-	if p.ClaudeDir == "" {
-		p.ClaudeDir = filepath.Join(home, ".claude")
-	}
-	p.HelperPath = filepath.Join(p.ClaudeDir, HelperFileName)
-	p.SettingsPath = filepath.Join(p.ClaudeDir, "settings.json")
-	p.PlainKeyFile = filepath.Join(home, ".claude", "api_key")
-
+	var configDir, stateDir string
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		d, err := os.UserConfigDir()
 		if err != nil {
 			return Paths{}, fmt.Errorf("finding the user config folder: %w", err)
 		}
-		p.ConfigDir = filepath.Join(d, AppName)
-		p.StateDir = filepath.Join(p.ConfigDir, "state")
+		configDir = filepath.Join(d, AppName)
+		stateDir = filepath.Join(configDir, "state")
 	} else {
-		p.ConfigDir = filepath.Join(xdgDir("XDG_CONFIG_HOME", home, ".config"), AppName)
-		p.StateDir = filepath.Join(xdgDir("XDG_STATE_HOME", home, filepath.Join(".local", "state")), AppName)
+		configDir = filepath.Join(xdgDir("XDG_CONFIG_HOME", home, ".config"), AppName)
+		stateDir = filepath.Join(xdgDir("XDG_STATE_HOME", home, filepath.Join(".local", "state")), AppName)
 	}
-	p.ConfigFile = filepath.Join(p.ConfigDir, "config.json")
-	p.LogFile = filepath.Join(p.StateDir, "claude-keytray.log")
-	p.InstallRecord = filepath.Join(p.StateDir, "install.json")
-
+	var runtimeDir string
 	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
-		p.RuntimeDir = filepath.Join(rd, AppName)
+		runtimeDir = filepath.Join(rd, AppName)
 	} else {
 		// Without XDG_RUNTIME_DIR (servers, containers, macOS, Windows) a per-user private
 		// folder under the temp dir; the daemon creates it 0700 and checks its owner.
-		p.RuntimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
+		runtimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
 	}
-	p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
-	return p, nil
+	return PathsIn(home, claude.Locate(home, stateDir), configDir, stateDir, runtimeDir), nil
+}
+
+// PathsIn lays out every file in the given folders.
+func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir string) Paths {
+	return Paths{
+		Home:         home,
+		Claude:       cl,
+		PlainKeyFile: filepath.Join(home, ".claude", "api_key"),
+		ConfigDir:    configDir,
+		ConfigFile:   filepath.Join(configDir, "config.json"),
+		StateDir:     stateDir,
+		LogFile:      filepath.Join(stateDir, "claude-keytray.log"),
+		StateFile:    filepath.Join(stateDir, "state.json"),
+		CallersFile:  filepath.Join(stateDir, "callers.json"),
+		RuntimeDir:   runtimeDir,
+		Socket:       filepath.Join(runtimeDir, "control.sock"),
+		LockFile:     filepath.Join(runtimeDir, LockFileName),
+	}
 }
 
 func xdgDir(env, home, fallback string) string {

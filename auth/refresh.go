@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // errSourceRejected marks a refresh that read a key the API rejects.
@@ -124,7 +127,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 	if e.opts.Source != nil {
 		return e.readFromSource(ctx)
 	}
-	secret, err := e.opts.Store.Get(ctx)
+	k, err := readStored(ctx, e.opts.Store)
 	switch {
 	case errors.Is(err, ErrNoKey):
 		if k, ierr := e.importEnvOnce(ctx); ierr != nil {
@@ -148,17 +151,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 		e.mu.Unlock()
 		return false, err
 	}
-	k, perr := ParseKey(secret)
-	if perr == nil {
-		e.opts.Redactor.Add(k.Secret())
-	}
-	if perr != nil {
-		err := fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", e.opts.Store.Where(), perr)
-		e.mu.Lock()
-		e.storeErr = err.Error()
-		e.mu.Unlock()
-		return false, err
-	}
+	e.opts.Redactor.Add(k.Secret())
 	e.mu.Lock()
 	e.storeErr = ""
 	same := e.key.Secret() == k.Secret()
@@ -263,7 +256,7 @@ func (e *Engine) importEnvOnce(ctx context.Context) (Key, error) {
 	done := e.imported
 	e.imported = true
 	e.mu.Unlock()
-	raw, _ := lookupEnv(e.opts.Environ, "CLAUDE_API_KEY")
+	raw, _ := claude.LookupEnv(e.opts.Environ, keyshape.EnvImport)
 	if done || raw == "" {
 		return Key{}, nil
 	}
@@ -338,19 +331,19 @@ func (e *Engine) repairHelper() {
 	if e.opts.Exe == "" {
 		return
 	}
-	if wired, _ := SettingsWired(p.SettingsPath, p.HelperPath); !wired {
+	if wired, _ := claude.SettingsWired(p.Claude.Settings, p.Claude.Helper); !wired {
 		return
 	}
-	hs := CheckHelper(p.HelperPath, e.opts.Exe)
+	hs := claude.CheckHelper(p.Claude.Helper, e.opts.Exe)
 	if hs.OK {
 		return
 	}
-	if err := WriteHelper(p.HelperPath, e.opts.Exe); err != nil {
-		e.log.Error("could not repair the helper script", "path", p.HelperPath, "problem", hs.Problem, "err", err)
+	if err := claude.WriteHelper(p.Claude.Helper, e.opts.Exe); err != nil {
+		e.log.Error("could not repair the helper script", "path", p.Claude.Helper, "problem", hs.Problem, "err", err)
 		return
 	}
-	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.HelperPath, hs.Problem)
-	e.log.Warn("helper script repaired", "path", p.HelperPath, "problem", hs.Problem)
+	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.Claude.Helper, hs.Problem)
+	e.log.Warn("helper script repaired", "path", p.Claude.Helper, "problem", hs.Problem)
 	e.emit(EventHelperRepaired, "", msg)
 }
 

@@ -1,14 +1,15 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/capbuf"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // Source is where a refresh reads the current key from when it is not the keychain itself.
@@ -43,9 +44,9 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	defer cancel()
 	cmd := shellCommand(ctx, c.Command)
 	// A command that floods stdout is stopped at once rather than at the timeout.
-	stdout := limitedBuffer{max: maxSourceOutput, onOverflow: cancel}
-	var stderr limitedBuffer
-	stderr.max = 4096
+	stdout := capbuf.Buffer{Max: maxSourceOutput, OnOverflow: cancel}
+	// Enough of stderr for the error a person reads.
+	stderr := capbuf.Buffer{Max: 4096}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = time.Second
 	err := cmd.Run()
@@ -54,12 +55,12 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	if errText != "" {
 		// A failing command may print a key on stderr (a debug line, a token in an error): the
 		// error reaches status, notifications and the terminal, so anything key-shaped is masked.
-		errText = "; stderr: " + keyPattern.ReplaceAllStringFunc(Redact(errText, strings.TrimSpace(out)), Fingerprint)
+		errText = "; stderr: " + keyshape.Mask(Redact(errText, strings.TrimSpace(out)))
 	}
 	// The command line itself may hold a secret (a token in a URL): mask what the output was.
 	command := Redact(c.Command, strings.TrimSpace(out))
 	switch {
-	case stdout.overflow:
+	case stdout.Overflowed():
 		return "", fmt.Errorf("source command %q printed more than %d bytes; it should print only the key%s", command, maxSourceOutput, errText)
 	case ctx.Err() == context.DeadlineExceeded:
 		return "", fmt.Errorf("source command %q did not finish within %s (raise source_timeout_seconds in the config if it is just slow)%s", command, timeout, errText)
@@ -74,33 +75,3 @@ func (c *CommandSource) Fetch(ctx context.Context) (string, error) {
 	}
 	return out, nil
 }
-
-// limitedBuffer keeps the first max bytes and remembers that more came, while still draining
-// the pipe so the child never blocks on a full pipe.
-type limitedBuffer struct {
-	// buf is a field, not embedded: an embedded bytes.Buffer would lend its ReadFrom to
-	// io.Copy, which would then bypass Write and the limit.
-	buf        bytes.Buffer
-	max        int
-	overflow   bool
-	onOverflow func()
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	room := b.max - b.buf.Len()
-	if len(p) <= room {
-		return b.buf.Write(p)
-	}
-	if room > 0 {
-		b.buf.Write(p[:room])
-	}
-	if !b.overflow && b.onOverflow != nil {
-		b.onOverflow()
-	}
-	b.overflow = true
-	return len(p), nil
-}
-
-func (b *limitedBuffer) String() string { return b.buf.String() }
-
-var _ io.Writer = (*limitedBuffer)(nil)

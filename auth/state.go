@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
 )
 
 // keyState is what is remembered about the stored key between runs (state.json): enough to show
@@ -28,11 +29,9 @@ func keyID(secret string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func stateFile(p Paths) string { return filepath.Join(p.StateDir, "state.json") }
-
 func loadKeyState(p Paths) keyState {
 	var s keyState
-	b, err := os.ReadFile(stateFile(p))
+	b, err := os.ReadFile(p.StateFile)
 	if err == nil {
 		_ = json.Unmarshal(b, &s)
 	}
@@ -47,8 +46,8 @@ func saveKeyState(p Paths, s keyState) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(stateFile(p), append(b, '\n'), 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("writing %s: %w", stateFile(p), err)
+	if err := atomicfile.WriteFile(p.StateFile, append(b, '\n'), 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("writing %s: %w", p.StateFile, err)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package auth
 
-import "time"
+import (
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/claude"
+)
 
 // State is the one-word summary of the status object.
 type State string
@@ -16,14 +20,14 @@ const (
 // Status is DESIGN.md's status object: `status --json`, GET /api/auth/status and what the
 // tray shows. Fields may be added, never renamed.
 type Status struct {
-	State          State          `json:"state"`
-	Key            KeyStatus      `json:"key"`
-	Validation     Validation     `json:"validation"`
-	Helper         HelperStatus   `json:"helper"`
-	ClaudeSettings SettingsStatus `json:"claude_settings"`
-	Refresh        RefreshStatus  `json:"refresh"`
-	AuthFailures   AuthFailures   `json:"auth_failures"`
-	Daemon         DaemonStatus   `json:"daemon"`
+	State          State                 `json:"state"`
+	Key            KeyStatus             `json:"key"`
+	Validation     Validation            `json:"validation"`
+	Helper         claude.HelperStatus   `json:"helper"`
+	ClaudeSettings claude.SettingsStatus `json:"claude_settings"`
+	Refresh        RefreshStatus         `json:"refresh"`
+	AuthFailures   AuthFailures          `json:"auth_failures"`
+	Daemon         DaemonStatus          `json:"daemon"`
 	// Store says where the key lives; a plaintext file is called out in Warnings.
 	Store    StoreStatus `json:"store"`
 	Warnings []string    `json:"warnings,omitempty"`
@@ -37,20 +41,6 @@ type KeyStatus struct {
 	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
 	Kind        KeyKind    `json:"kind,omitempty"`
 	Note        string     `json:"note,omitempty"`
-}
-
-// HelperStatus is the apiKeyHelper script's health.
-type HelperStatus struct {
-	Path    string `json:"path"`
-	OK      bool   `json:"ok"`
-	Problem string `json:"problem"`
-}
-
-// SettingsStatus says whether Claude Code's settings point at the helper and what shadows it.
-type SettingsStatus struct {
-	Path      string   `json:"path"`
-	Wired     bool     `json:"wired"`
-	Conflicts []string `json:"conflicts"`
 }
 
 // RefreshStatus is the refresh loop's bookkeeping.

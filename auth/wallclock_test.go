@@ -69,7 +69,7 @@ func TestWallClockJumps(t *testing.T) {
 	}}
 	chk := &clockChecker{now: now}
 	home := t.TempDir()
-	p := Paths{Home: home, ClaudeDir: home + "/.claude", HelperPath: home + "/.claude/auth_helper.sh", SettingsPath: home + "/.claude/settings.json", StateDir: home + "/state"}
+	p := testPaths(home, home+"/state")
 	e := New(Options{Paths: p, Store: &memStore{secret: key(1)}, Checker: chk, Source: src, Environ: []string{}, Cwd: home,
 		Config: Config{RefreshIntervalSeconds: 1, CheckIntervalSeconds: 3}})
 	e.now = now

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
@@ -81,11 +82,11 @@ func newWorld(t *testing.T) *world {
 	if r := w.env.Exec(t, "", w.release.path, "install", "--no-autostart"); r.ExitCode != 0 {
 		t.Fatalf("claude-keytray install --no-autostart exited %d: %s", r.ExitCode, r.Stderr)
 	}
-	w.helper = filepath.Join(w.env.ClaudeDir(), auth.HelperFileName)
+	w.helper = filepath.Join(w.env.ClaudeDir(), claude.HelperFileName)
 	if fi, err := os.Stat(w.helper); err != nil || fi.Mode()&0o100 == 0 {
 		t.Fatalf("install wrote no executable helper at %s: %v", w.helper, err)
 	}
-	w.helperStd = w.script("default/auth_helper.sh", auth.HelperScript(w.standard.path))
+	w.helperStd = w.script("default/auth_helper.sh", claude.HelperScript(w.standard.path))
 	w.helperFloor = w.script("floor/auth_helper.sh", []byte("#!/bin/sh\nexec '"+w.floor.path+"'\n"))
 	w.plainFile = w.env.WriteFile(t, ".claude/api_key", w.key, 0o600)
 	w.sourceFile = w.env.WriteFile(t, filepath.Join(w.dir, "source-key"), w.key+"\n", 0o600)

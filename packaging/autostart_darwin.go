@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // LaunchAgentPath is ~/Library/LaunchAgents/io.github.claude-keytray.plist.
@@ -23,7 +24,7 @@ func launchdLog(p auth.Paths) string { return filepath.Join(p.StateDir, "launchd
 
 // Enable writes the LaunchAgent, which launchd loads at every login. It is not loaded now:
 // Start does that.
-func Enable(o Options) (changes []auth.Change, err error) {
+func Enable(o Options) (changes []claude.Change, err error) {
 	o, err = o.resolve()
 	if err != nil {
 		return nil, err
@@ -52,7 +53,7 @@ func Enable(o Options) (changes []auth.Change, err error) {
 }
 
 // Disable removes the LaunchAgent. A running app keeps running; Stop ends it.
-func Disable(o Options) ([]auth.Change, error) {
+func Disable(o Options) ([]claude.Change, error) {
 	o, err := o.resolve()
 	if err != nil {
 		return nil, err

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"golang.org/x/sys/windows/registry"
 )
 
@@ -24,7 +24,7 @@ const RunKeyPath = `HKCU\` + runKey + `\` + runValue
 func runCommand(o Options) string { return `"` + o.Exe + `" ` + strings.Join(o.Mode.args(), " ") }
 
 // Enable sets the Run entry.
-func Enable(o Options) ([]auth.Change, error) {
+func Enable(o Options) ([]claude.Change, error) {
 	o, err := o.resolve()
 	if err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func Enable(o Options) ([]auth.Change, error) {
 	defer k.Close()
 	old, _, err := k.GetStringValue(runValue)
 	if err == nil && old == want {
-		return []auth.Change{}, nil
+		return []claude.Change{}, nil
 	}
 	action := "wrote"
 	if errors.Is(err, registry.ErrNotExist) {
@@ -48,32 +48,32 @@ func Enable(o Options) ([]auth.Change, error) {
 			return nil, fmt.Errorf("setting %s: %w", RunKeyPath, err)
 		}
 	}
-	return []auth.Change{{Path: RunKeyPath, Action: action, Detail: "Windows starts " + want + " at sign-in"}}, nil
+	return []claude.Change{{Path: RunKeyPath, Action: action, Detail: "Windows starts " + want + " at sign-in"}}, nil
 }
 
 // Disable deletes the Run entry. A running app keeps running; Stop ends it.
-func Disable(o Options) ([]auth.Change, error) {
+func Disable(o Options) ([]claude.Change, error) {
 	o, err := o.resolve()
 	if err != nil {
 		return nil, err
 	}
 	k, err := registry.OpenKey(registry.CURRENT_USER, runKey, registry.QUERY_VALUE|registry.SET_VALUE)
 	if errors.Is(err, registry.ErrNotExist) {
-		return []auth.Change{}, nil
+		return []claude.Change{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening HKCU\\%s: %w", runKey, err)
 	}
 	defer k.Close()
 	if _, _, err := k.GetStringValue(runValue); errors.Is(err, registry.ErrNotExist) {
-		return []auth.Change{}, nil
+		return []claude.Change{}, nil
 	}
 	if !o.DryRun {
 		if err := k.DeleteValue(runValue); err != nil && !errors.Is(err, registry.ErrNotExist) {
 			return nil, fmt.Errorf("deleting %s: %w", RunKeyPath, err)
 		}
 	}
-	return []auth.Change{{Path: RunKeyPath, Action: "removed"}}, nil
+	return []claude.Change{{Path: RunKeyPath, Action: "removed"}}, nil
 }
 
 // Enabled reports whether the Run entry exists.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // configHome is $XDG_CONFIG_HOME as Paths resolved it (ConfigDir is its claude-keytray folder).
@@ -34,7 +35,7 @@ func otherMode(m Mode) Mode {
 // the daemon unit alone. Units are enabled when systemctl --user answers; without a user
 // manager they are written anyway and take effect once there is one. Whatever the other mode
 // had registered is removed.
-func Enable(o Options) (changes []auth.Change, err error) {
+func Enable(o Options) (changes []claude.Change, err error) {
 	o, err = o.resolve()
 	if err != nil {
 		return nil, err
@@ -112,7 +113,7 @@ func Enable(o Options) (changes []auth.Change, err error) {
 // Disable undoes Enable for both modes: units are disabled and removed, the autostart entry
 // removed, and so are the folders Enable created once they are empty. A running app keeps
 // running (the tray's checkbox calls this); Stop ends it.
-func Disable(o Options) ([]auth.Change, error) {
+func Disable(o Options) ([]claude.Change, error) {
 	o, err := o.resolve()
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // fakeSystemctl stands in for `systemctl --user`: no systemd user manager can run in the test
@@ -109,7 +110,7 @@ func (w *testWorld) calls(t *testing.T) []string {
 	return strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(b)), " ", "_"))
 }
 
-func actions(cs []auth.Change) []string {
+func actions(cs []claude.Change) []string {
 	var out []string
 	for _, c := range cs {
 		out = append(out, c.Action+" "+filepath.Base(c.Path))

@@ -12,13 +12,14 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 // plan makes (or, in a dry run, lists) the file changes of Enable and Disable, each only when
 // needed, so that running them twice changes nothing the second time.
 type plan struct {
 	dryRun  bool
-	changes []auth.Change
+	changes []claude.Change
 	// created are the folders made on the way, kept in the record so Disable can remove them.
 	created []string
 	// planned are the folders a dry run would have made.
@@ -28,7 +29,7 @@ type plan struct {
 func newPlan(dryRun bool) *plan { return &plan{dryRun: dryRun, planned: map[string]bool{}} }
 
 func (p *plan) add(path, action, detail string) {
-	p.changes = append(p.changes, auth.Change{Path: path, Action: action, Detail: detail})
+	p.changes = append(p.changes, claude.Change{Path: path, Action: action, Detail: detail})
 }
 
 // mkdirs creates dir and its missing parents, each with mode 0700 and its own change.
@@ -200,7 +201,7 @@ func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) erro
 		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
 	})
 	for _, d := range dirs {
-		if !auth.DirEmptyAfter(d, removed) {
+		if !claude.DirEmptyAfter(d, removed) {
 			continue
 		}
 		if !p.dryRun {
@@ -219,7 +220,7 @@ func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) erro
 	return nil
 }
 
-// removedSet lists the paths a plan removed, for auth.DirEmptyAfter.
+// removedSet lists the paths a plan removed, for claude.DirEmptyAfter.
 func (p *plan) removedSet() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range p.changes {

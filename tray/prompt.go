@@ -1,16 +1,15 @@
 package tray
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"slices"
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/capbuf"
 )
 
 // ErrCancelled means the user closed the key dialog without entering a key.
@@ -78,8 +77,7 @@ func runDialog(ctx context.Context, stdin string, env []string, name string, arg
 	if len(env) > 0 {
 		cmd.Env = append(cmd.Environ(), env...)
 	}
-	var out, errb limitedBuffer
-	out.max, errb.max = maxDialogOutput+1, 4096
+	out, errb := capbuf.Buffer{Max: maxDialogOutput + 1}, capbuf.Buffer{Max: 4096}
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	res := dialogResult{stdout: out.String(), stderr: strings.TrimSpace(errb.String())}
@@ -91,33 +89,11 @@ func runDialog(ctx context.Context, stdin string, env []string, name string, arg
 	default:
 		return res, fmt.Errorf("running %s: %w", name, err)
 	}
-	if out.over {
+	if out.Overflowed() {
 		return dialogResult{code: res.code}, fmt.Errorf("%s printed more than %d characters; a key is at most %d", name, maxDialogOutput, auth.MaxKeyLen)
 	}
 	return res, nil
 }
-
-// limitedBuffer keeps the first max bytes and notes whether more came. It only has Write:
-// embedding bytes.Buffer would give it ReadFrom, which io.Copy prefers and which skips the cap.
-type limitedBuffer struct {
-	buf  bytes.Buffer
-	max  int
-	over bool
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	n := len(p)
-	if room := b.max - b.buf.Len(); len(p) > room {
-		p = p[:max(room, 0)]
-		b.over = true
-	}
-	b.buf.Write(p)
-	return n, nil
-}
-
-func (b *limitedBuffer) String() string { return b.buf.String() }
-
-var _ io.Writer = (*limitedBuffer)(nil)
 
 // clipboardPrompter takes the key from the clipboard: the fallback when no dialog program exists.
 type clipboardPrompter struct{}

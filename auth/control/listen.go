@@ -12,10 +12,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-)
 
-// LockFileName is the lock next to the socket; it also holds the owning daemon's pid.
-const LockFileName = "daemon.lock"
+	"github.com/claude-keytray/claude-keytray/auth"
+)
 
 // maxSocketPath is the longest unix socket path every platform accepts (macOS: 104 bytes with
 // the terminating NUL; Linux allows 108).
@@ -93,7 +92,7 @@ func Listen(socketPath string) (net.Listener, *Lock, error) {
 
 // acquire takes the lock on dir/daemon.lock without waiting and writes our pid into it.
 func acquire(dir string) (*Lock, error) {
-	path := filepath.Join(dir, LockFileName)
+	path := filepath.Join(dir, auth.LockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the daemon lock %s: %w", path, err)
@@ -150,7 +149,7 @@ func readPIDFile(path string) int {
 
 // ReadPID returns the pid of the daemon that owns socketPath, if one is alive.
 func ReadPID(socketPath string) (int, bool) {
-	pid := readPIDFile(filepath.Join(filepath.Dir(socketPath), LockFileName))
+	pid := readPIDFile(filepath.Join(filepath.Dir(socketPath), auth.LockFileName))
 	if pid <= 0 || !processAlive(pid) {
 		return 0, false
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
@@ -36,7 +37,7 @@ func TestListenModesAndPID(t *testing.T) {
 	if !di.IsDir() || di.Mode().Perm() != 0o700 {
 		t.Fatalf("socket folder mode %s, want 0700", di.Mode())
 	}
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(sock), control.LockFileName))
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(sock), auth.LockFileName))
 	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(os.Getpid()) {
 		t.Fatalf("lock file holds %q (%v), want our pid %d", b, err, os.Getpid())
 	}

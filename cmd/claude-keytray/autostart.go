@@ -6,7 +6,7 @@ import (
 	"io"
 	"runtime"
 
-	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/packaging"
 )
 
@@ -14,7 +14,7 @@ import (
 type autostartResult struct {
 	mode    packaging.Mode
 	why     string
-	changes []auth.Change
+	changes []claude.Change
 	// noSystemd: Linux without a reachable user manager; units were written but not enabled.
 	noSystemd bool
 	pid       int
@@ -73,7 +73,7 @@ func printAutostart(w io.Writer, res autostartResult, dryRun bool) {
 	}
 }
 
-func printDetailedChanges(w io.Writer, changes []auth.Change, dryRun bool) {
+func printDetailedChanges(w io.Writer, changes []claude.Change, dryRun bool) {
 	if len(changes) == 0 {
 		fmt.Fprintln(w, "nothing to change: already set up")
 		return

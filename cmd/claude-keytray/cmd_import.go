@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/spf13/cobra"
 )
 
@@ -87,7 +88,7 @@ func findImport(a *app, from string) (name, raw string, err error) {
 		}
 		return n, v, nil
 	case "":
-		for _, name := range []string{"CLAUDE_API_KEY", "ANTHROPIC_API_KEY"} {
+		for _, name := range auth.ImportEnvVars {
 			if v := os.Getenv(name); strings.TrimSpace(v) != "" {
 				return name, v, nil
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/spf13/cobra"
 )
 
@@ -32,7 +33,7 @@ Running install again changes nothing; uninstall undoes exactly what install did
 				return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (`make build` then `bin/claude-keytray install`, or `go install ./cmd/claude-keytray`) so the helper keeps working", self)
 			}
 			out := cmd.OutOrStdout()
-			res, err := auth.Install(a.paths, auth.InstallOptions{Exe: self, Force: force, DryRun: dryRun})
+			res, err := claude.Install(a.paths.Claude, claude.InstallOptions{Exe: self, Force: force, DryRun: dryRun})
 			printChanges(out, res.Changes, dryRun)
 			if err != nil {
 				return err
@@ -72,7 +73,7 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 			if err := uninstallAutostart(cmd.Context(), out, a, dryRun); err != nil {
 				return err
 			}
-			res, err := auth.Uninstall(a.paths, auth.UninstallOptions{DryRun: dryRun})
+			res, err := claude.Uninstall(a.paths.Claude, claude.UninstallOptions{DryRun: dryRun})
 			printChanges(out, res.Changes, dryRun)
 			if err != nil {
 				return err
@@ -96,7 +97,7 @@ changed it since. Login autostart is turned off. The key stays in the keychain u
 	return cmd
 }
 
-func printChanges(w io.Writer, changes []auth.Change, dryRun bool) {
+func printChanges(w io.Writer, changes []claude.Change, dryRun bool) {
 	if len(changes) == 0 {
 		fmt.Fprintln(w, "Nothing to change: already as it should be.")
 		return

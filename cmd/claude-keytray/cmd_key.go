@@ -42,7 +42,7 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 				// No daemon: this run watches for Claude Code's 401 retries itself, with a state
 				// file shared by the helper's runs, and notifies from a background process.
 				e := a.notifyingEngine(log, detachedNotifier{exe: exe()})
-				e.TrackCallersInFile(callersFile(a.paths))
+				e.TrackCallersInFile(a.paths.CallersFile)
 				k, err = e.KeyForCaller(ctx, os.Getpid())
 				defer func() {
 					wctx, cancel := context.WithTimeout(ctx, 2*time.Second)

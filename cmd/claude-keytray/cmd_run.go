@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -144,7 +143,6 @@ func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
 }
 
 // callersFile is where `key` without a daemon keeps its record of Claude Code's helper calls.
-func callersFile(p auth.Paths) string { return filepath.Join(p.StateDir, "callers.json") }
 
 // detachedNotifier hands a notification to a background `claude-keytray key
 // --deliver-notification`: Claude Code waits for the helper to exit, so the helper must not

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -279,20 +280,20 @@ func verdict(v auth.Validation) string {
 // only when the user says so (never with --yes).
 func (s *setup) install(self string) error {
 	p := s.a.paths
-	res, err := auth.Install(p, auth.InstallOptions{Exe: self})
+	res, err := claude.Install(p.Claude, claude.InstallOptions{Exe: self})
 	if err != nil && strings.Contains(err.Error(), "already sets apiKeyHelper") {
 		if s.ask.yes || !s.ask.confirm(oneLine(err.Error())+"\nReplace it (install puts it back on uninstall)?", false) {
 			return err
 		}
-		res, err = auth.Install(p, auth.InstallOptions{Exe: self, Force: true})
+		res, err = claude.Install(p.Claude, claude.InstallOptions{Exe: self, Force: true})
 	}
 	if err != nil {
 		return err
 	}
 	if len(res.Changes) == 0 {
-		s.say("Claude:", "apiKeyHelper in %s already runs %s", p.SettingsPath, p.HelperPath)
+		s.say("Claude:", "apiKeyHelper in %s already runs %s", p.Claude.Settings, p.Claude.Helper)
 	} else {
-		s.say("Claude:", "apiKeyHelper in %s now runs %s (%d changes; `claude-keytray uninstall` undoes them)", p.SettingsPath, p.HelperPath, len(res.Changes))
+		s.say("Claude:", "apiKeyHelper in %s now runs %s (%d changes; `claude-keytray uninstall` undoes them)", p.Claude.Settings, p.Claude.Helper, len(res.Changes))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
@@ -232,7 +233,7 @@ func TestE2E401HelperLoopNeverCounted(t *testing.T) {
 	w.startSettledDaemon()
 	// Even with a rotation pending, quick calls from a loop must not trigger a refresh.
 	writeSource(t, source, w.newKey())
-	helper := filepath.Join(w.env.ClaudeDir(), auth.HelperFileName)
+	helper := filepath.Join(w.env.ClaudeDir(), claude.HelperFileName)
 	start := time.Now()
 	r := w.env.Exec(t, "", "sh", "-c", `for i in $(seq 20); do "$1" >/dev/null || exit 1; done`, "sh", helper)
 	took := time.Since(start)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
@@ -218,7 +219,7 @@ func TestCrashInstall(t *testing.T) {
 	// No keychain is needed; a bus address that fails at once keeps install's key check fast.
 	env.Set("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.Dir, "no-bus"))
 	settings := filepath.Join(env.ClaudeDir(), "settings.json")
-	helper := filepath.Join(env.ClaudeDir(), auth.HelperFileName)
+	helper := filepath.Join(env.ClaudeDir(), claude.HelperFileName)
 	orig := []byte("{\n  \"model\": \"opus\",\n  \"apiKeyHelper\": \"~/bin/old-helper.sh\",\n  \"env\": {\"FOO\": \"bar\"},\n  \"permissions\": {\"allow\": [\"Bash(ls:*)\"]}\n}\n")
 	env.WriteFile(t, settings, string(orig), 0o600)
 

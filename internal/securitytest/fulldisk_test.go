@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
@@ -97,7 +97,7 @@ func TestFullDisk(t *testing.T) {
 		api := testenv.NewFakeAPI(t, k1, k2)
 		env.UseFakeAPI(api)
 		settings := env.WriteFile(t, ".claude/settings.json", orig, 0o600)
-		helper := filepath.Join(env.ClaudeDir(), auth.HelperFileName)
+		helper := filepath.Join(env.ClaudeDir(), claude.HelperFileName)
 		wantExit(t, env.RunInput(t, k1, "update-key"), 0, "update-key before the disk fills")
 
 		free := fill(t, disk)
@@ -140,7 +140,7 @@ func TestFullDisk(t *testing.T) {
 		env.Set("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.Dir, "no-bus"))
 		env.Set("XDG_STATE_HOME", disk)
 		settings := env.WriteFile(t, ".claude/settings.json", orig, 0o600)
-		helper := filepath.Join(env.ClaudeDir(), auth.HelperFileName)
+		helper := filepath.Join(env.ClaudeDir(), claude.HelperFileName)
 		free := fill(t, disk)
 		r := env.Run(t, "install", "--no-autostart", "--force")
 		if r.ExitCode == 0 || !strings.Contains(r.Stderr, "no space left on device") {

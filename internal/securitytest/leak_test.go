@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
@@ -46,7 +47,7 @@ func TestNoKeyOutsideKeychain(t *testing.T) {
 	canaryEnv.Exec(t, "", "sh", "-c", "sleep 0.3", canary)
 	env.WriteFile(t, "canary.txt", "left here on purpose: "+canary+"\n", 0o600)
 	bin := testenv.Binary(t)
-	helper := filepath.Join(env.ClaudeDir(), auth.HelperFileName)
+	helper := filepath.Join(env.ClaudeDir(), claude.HelperFileName)
 
 	// Everything a command printed, except what `key` and the helper print on stdout: that is
 	// the one channel meant to carry the key.

@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"path/filepath"
@@ -104,16 +104,16 @@ func TestConflicts(t *testing.T) {
 			}
 			project := filepath.Join(e.root, "work", "my project")
 			names := map[string]string{
-				"<user>":    e.p.SettingsPath,
+				"<user>":    e.p.Settings,
 				"<project>": filepath.Join(project, ".claude", "settings.json"),
 				"<local>":   filepath.Join(project, ".claude", "settings.local.json"),
 			}
 			for rel, content := range tc.files {
-				content = strings.ReplaceAll(content, "<helper>", e.p.HelperPath)
+				content = strings.ReplaceAll(content, "<helper>", e.p.Helper)
 				if rel == "user" {
 					// Replace the user settings, then wire them again.
-					writeFileT(t, e.p.SettingsPath, content, 0o600)
-					if err := SetAPIKeyHelper(e.p.SettingsPath, HelperSettingValue(e.p.HelperPath)); err != nil {
+					writeFileT(t, e.p.Settings, content, 0o600)
+					if err := setAPIKeyHelper(e.p.Settings, HelperSettingValue(e.p.Helper)); err != nil {
 						t.Fatal(err)
 					}
 					continue
@@ -156,11 +156,11 @@ func TestConflictsConfigDir(t *testing.T) {
 		environ []string
 		want    []string
 	}{
-		{"same folder", []string{"CLAUDE_CONFIG_DIR=" + e.p.ClaudeDir}, nil},
-		{"same folder, unclean", []string{"CLAUDE_CONFIG_DIR=" + e.p.ClaudeDir + "/./"}, nil},
-		{"empty", []string{"CLAUDE_CONFIG_DIR="}, []string{"CLAUDE_CONFIG_DIR is set but empty", e.p.SettingsPath}},
-		{"not set", []string{"PATH=/bin"}, []string{"CLAUDE_CONFIG_DIR is not set", filepath.Join(e.home, ".claude", "settings.json"), e.p.SettingsPath}},
-		{"another folder", []string{"CLAUDE_CONFIG_DIR=/elsewhere"}, []string{"CLAUDE_CONFIG_DIR is /elsewhere", "/elsewhere/settings.json", e.p.SettingsPath}},
+		{"same folder", []string{"CLAUDE_CONFIG_DIR=" + e.p.Dir}, nil},
+		{"same folder, unclean", []string{"CLAUDE_CONFIG_DIR=" + e.p.Dir + "/./"}, nil},
+		{"empty", []string{"CLAUDE_CONFIG_DIR="}, []string{"CLAUDE_CONFIG_DIR is set but empty", e.p.Settings}},
+		{"not set", []string{"PATH=/bin"}, []string{"CLAUDE_CONFIG_DIR is not set", filepath.Join(e.home, ".claude", "settings.json"), e.p.Settings}},
+		{"another folder", []string{"CLAUDE_CONFIG_DIR=/elsewhere"}, []string{"CLAUDE_CONFIG_DIR is /elsewhere", "/elsewhere/settings.json", e.p.Settings}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,33 +187,33 @@ func TestConflictsInHomeFolder(t *testing.T) {
 	// Started in the home folder, ~/.claude/settings.json is both the user and the project
 	// file; its env must be reported once and its apiKeyHelper is not an override.
 	e := newInstEnv(t, "")
-	writeFileT(t, e.p.SettingsPath, `{"env": {"ANTHROPIC_API_KEY": "x"}}`, 0o600)
+	writeFileT(t, e.p.Settings, `{"env": {"ANTHROPIC_API_KEY": "x"}}`, 0o600)
 	if _, err := Install(e.p, InstallOptions{Exe: e.exe}); err != nil {
 		t.Fatal(err)
 	}
 	got := Conflicts(e.p, e.home, nil)
-	if len(got) != 1 || !strings.Contains(got[0], e.p.SettingsPath) {
-		t.Errorf("conflicts = %q, want one about %s", got, e.p.SettingsPath)
+	if len(got) != 1 || !strings.Contains(got[0], e.p.Settings) {
+		t.Errorf("conflicts = %q, want one about %s", got, e.p.Settings)
 	}
 }
 
 func TestSettingsStatusFor(t *testing.T) {
 	e := newInstEnv(t, "")
 	st := SettingsStatusFor(e.p, e.root, nil)
-	if st.Wired || st.Path != e.p.SettingsPath || st.Conflicts == nil || len(st.Conflicts) != 0 {
+	if st.Wired || st.Path != e.p.Settings || st.Conflicts == nil || len(st.Conflicts) != 0 {
 		t.Errorf("before install: %+v", st)
 	}
 	if _, err := Install(e.p, InstallOptions{Exe: e.exe}); err != nil {
 		t.Fatal(err)
 	}
 	st = SettingsStatusFor(e.p, e.root, []string{"ANTHROPIC_API_KEY=sk-ant-api03-zzzzzzzzzzzzzzzzzzzzzzzz"})
-	want := SettingsStatus{Path: e.p.SettingsPath, Wired: true, Conflicts: []string{
+	want := SettingsStatus{Path: e.p.Settings, Wired: true, Conflicts: []string{
 		"ANTHROPIC_API_KEY is set in the environment and overrides apiKeyHelper; unset it (look in your shell profile) so Claude Code asks the helper",
 	}}
 	if !reflect.DeepEqual(st, want) {
 		t.Errorf("after install: %+v\nwant %+v", st, want)
 	}
-	writeFileT(t, e.p.SettingsPath, "{\"apiKeyHelper\": ", 0o600)
+	writeFileT(t, e.p.Settings, "{\"apiKeyHelper\": ", 0o600)
 	st = SettingsStatusFor(e.p, e.root, nil)
 	if st.Wired || len(st.Conflicts) != 1 || !strings.Contains(st.Conflicts[0], "line 1, column 18") {
 		t.Errorf("broken settings: %+v", st)

@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"errors"
@@ -96,16 +96,16 @@ func TestSetAPIKeyHelperKeepsOtherBytes(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.in), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := SetAPIKeyHelper(path, v); err != nil {
-				t.Fatalf("SetAPIKeyHelper: %v", err)
+			if err := setAPIKeyHelper(path, v); err != nil {
+				t.Fatalf("setAPIKeyHelper: %v", err)
 			}
 			got := readFileT(t, path)
 			if got != tc.want {
 				t.Errorf("file after the edit:\n got %q\nwant %q", got, tc.want)
 			}
-			val, present, err := ReadAPIKeyHelper(path)
+			val, present, err := readAPIKeyHelper(path)
 			if err != nil || !present || val != v {
-				t.Errorf("ReadAPIKeyHelper = %q, %v, %v; want %q, true, nil", val, present, err, v)
+				t.Errorf("readAPIKeyHelper = %q, %v, %v; want %q, true, nil", val, present, err, v)
 			}
 			if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o644 {
 				t.Errorf("mode changed to %04o; an existing file keeps its mode", fi.Mode().Perm())
@@ -117,7 +117,7 @@ func TestSetAPIKeyHelperKeepsOtherBytes(t *testing.T) {
 func TestSetAPIKeyHelperValueNotHTMLEscaped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "settings.json")
 	val := `'/a b/<x>&"y"/auth_helper.sh'`
-	if err := SetAPIKeyHelper(path, val); err != nil {
+	if err := setAPIKeyHelper(path, val); err != nil {
 		t.Fatal(err)
 	}
 	want := "{\n  \"apiKeyHelper\": \"'/a b/<x>&\\\"y\\\"/auth_helper.sh'\"\n}\n"
@@ -129,7 +129,7 @@ func TestSetAPIKeyHelperValueNotHTMLEscaped(t *testing.T) {
 func TestSetAPIKeyHelperCreatesFileAndFolder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", ".claude")
 	path := filepath.Join(dir, "settings.json")
-	if err := SetAPIKeyHelper(path, "/x/auth_helper.sh"); err != nil {
+	if err := setAPIKeyHelper(path, "/x/auth_helper.sh"); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := readFileT(t, path), "{\n  \"apiKeyHelper\": \"/x/auth_helper.sh\"\n}\n"; got != want {
@@ -152,7 +152,7 @@ func TestSetAPIKeyHelperFollowsSymlink(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetAPIKeyHelper(link, "/h"); err != nil {
+	if err := setAPIKeyHelper(link, "/h"); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Lstat(link)
@@ -186,9 +186,9 @@ func TestMalformedSettingsRefused(t *testing.T) {
 				name string
 				fn   func() error
 			}{
-				{"set", func() error { return SetAPIKeyHelper(path, "/h") }},
-				{"remove", func() error { return RemoveAPIKeyHelper(path) }},
-				{"read", func() error { _, _, err := ReadAPIKeyHelper(path); return err }},
+				{"set", func() error { return setAPIKeyHelper(path, "/h") }},
+				{"remove", func() error { return removeAPIKeyHelper(path) }},
+				{"read", func() error { _, _, err := readAPIKeyHelper(path); return err }},
 				{"wired", func() error { _, err := SettingsWired(path, "/h"); return err }},
 			} {
 				err := op.fn()
@@ -226,20 +226,20 @@ func TestRemoveAPIKeyHelper(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "settings.json")
 			writeFileT(t, path, tc.in, 0o600)
-			if err := RemoveAPIKeyHelper(path); err != nil {
+			if err := removeAPIKeyHelper(path); err != nil {
 				t.Fatal(err)
 			}
 			if got := readFileT(t, path); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
-			if _, present, _ := ReadAPIKeyHelper(path); present {
+			if _, present, _ := readAPIKeyHelper(path); present {
 				t.Error("apiKeyHelper still present")
 			}
 		})
 	}
 	t.Run("missing file is not created", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "settings.json")
-		if err := RemoveAPIKeyHelper(path); err != nil {
+		if err := removeAPIKeyHelper(path); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -267,13 +267,13 @@ func TestReadAPIKeyHelper(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "settings.json")
 			writeFileT(t, path, tc.in, 0o600)
-			v, present, err := ReadAPIKeyHelper(path)
+			v, present, err := readAPIKeyHelper(path)
 			if (err != nil) != tc.wantError || v != tc.value || present != tc.present {
 				t.Errorf("= %q, %v, %v; want %q, %v, error %v", v, present, err, tc.value, tc.present, tc.wantError)
 			}
 		})
 	}
-	v, present, err := ReadAPIKeyHelper(filepath.Join(t.TempDir(), "missing.json"))
+	v, present, err := readAPIKeyHelper(filepath.Join(t.TempDir(), "missing.json"))
 	if v != "" || present || err != nil {
 		t.Errorf("missing file: %q, %v, %v; want empty, false, nil", v, present, err)
 	}
@@ -312,7 +312,7 @@ func TestSettingsWired(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "settings.json")
-			if err := SetAPIKeyHelper(path, tc.value); err != nil {
+			if err := setAPIKeyHelper(path, tc.value); err != nil {
 				t.Fatal(err)
 			}
 			got, err := SettingsWired(path, tc.helper)

@@ -1,6 +1,6 @@
 //go:build linux
 
-package auth
+package claude
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
@@ -82,7 +83,7 @@ func TestInstallWorksWithRealClaude(t *testing.T) {
 func describeRequests(rs []testenv.Request) string {
 	var parts []string
 	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%s %s key %s (both headers %v)", r.Method, r.Path, Fingerprint(r.Key), r.BothHeaders))
+		parts = append(parts, fmt.Sprintf("%s %s key %s (both headers %v)", r.Method, r.Path, keyshape.Fingerprint(r.Key), r.BothHeaders))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

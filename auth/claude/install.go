@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 )
 
 // InstallOptions tune Install.
@@ -55,7 +58,7 @@ type InstallResult struct {
 // BackupSuffix names the copy of settings.json that install keeps before its edit.
 const BackupSuffix = ".claude-keytray.bak"
 
-// installRecord is what install changed, kept in Paths.InstallRecord so that uninstall can
+// installRecord is what install changed, kept in Files.InstallRecord so that uninstall can
 // put back exactly what was there.
 type installRecord struct {
 	Version     int       `json:"version"`
@@ -104,7 +107,7 @@ func runSteps(steps []step, dryRun bool) (InstallResult, error) {
 
 // Install writes the helper script and points Claude Code's apiKeyHelper at it, keeping a
 // backup of settings.json and a record of what changed. Running it again changes nothing.
-func Install(p Paths, opt InstallOptions) (InstallResult, error) {
+func Install(p Files, opt InstallOptions) (InstallResult, error) {
 	exe := opt.Exe
 	if exe == "" {
 		e, err := os.Executable()
@@ -116,13 +119,13 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 	if !filepath.IsAbs(exe) {
 		return InstallResult{}, fmt.Errorf("the program path %q is not absolute; the helper script needs the full path of claude-keytray", exe)
 	}
-	helperPath, err := filepath.Abs(p.HelperPath)
+	helperPath, err := filepath.Abs(p.Helper)
 	if err != nil {
-		return InstallResult{}, fmt.Errorf("resolving the helper path %s: %w", p.HelperPath, err)
+		return InstallResult{}, fmt.Errorf("resolving the helper path %s: %w", p.Helper, err)
 	}
-	settingsPath, err := filepath.Abs(p.SettingsPath)
+	settingsPath, err := filepath.Abs(p.Settings)
 	if err != nil {
-		return InstallResult{}, fmt.Errorf("resolving the settings path %s: %w", p.SettingsPath, err)
+		return InstallResult{}, fmt.Errorf("resolving the settings path %s: %w", p.Settings, err)
 	}
 	prev, _, err := readInstallRecord(p.InstallRecord)
 	if err != nil {
@@ -140,7 +143,7 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 	if !wired {
 		if doc.pointsSomewhere() && !opt.Force {
 			return InstallResult{}, fmt.Errorf("%s already sets apiKeyHelper to %s, which is not claude-keytray's helper; run `claude-keytray install --force` to replace it (the old value is kept in a backup and put back by `claude-keytray uninstall`)",
-				settingsPath, redactKeys(strconv.Quote(doc.helperValue())))
+				settingsPath, keyshape.Mask(strconv.Quote(doc.helperValue())))
 		}
 		if newSettings, err = setHelperBytes(settingsPath, doc.raw, jsonString(value)); err != nil {
 			return InstallResult{}, err
@@ -184,7 +187,7 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 			PreviousHelperJSON:    doc.helperRaw,
 			SettingsSHA256:        sha256Hex(newSettings),
 		}
-		if redactKeys(doc.helperRaw) != doc.helperRaw {
+		if keyshape.Mask(doc.helperRaw) != doc.helperRaw {
 			rec.PreviousHelperJSON, rec.PreviousHelperInBackup = "", true
 		}
 		if doc.exists {
@@ -194,7 +197,7 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 			}
 			rec.BackupPath, rec.BackupSHA256 = backup, sha256Hex(doc.raw)
 			steps = append(steps, step{Change{Path: backup, Action: "backed up to", Detail: "copy of " + filepath.Base(settingsPath) + " before the edit"}, func() error {
-				if err := writeFileAtomic(backup, doc.raw, 0o600); err != nil {
+				if err := atomicfile.WriteFile(backup, doc.raw, 0o600); err != nil {
 					return fmt.Errorf("backing up %s to %s: %w", settingsPath, backup, err)
 				}
 				return nil
@@ -223,7 +226,7 @@ func Install(p Paths, opt InstallOptions) (InstallResult, error) {
 // (otherwise only apiKeyHelper is put back), and the helper, backup and record are removed.
 // Without a record it removes the helper and an apiKeyHelper that runs it. Running it again
 // changes nothing.
-func Uninstall(p Paths, opt UninstallOptions) (InstallResult, error) {
+func Uninstall(p Files, opt UninstallOptions) (InstallResult, error) {
 	rec, ok, err := readInstallRecord(p.InstallRecord)
 	if err != nil {
 		return InstallResult{}, err
@@ -240,7 +243,7 @@ func Uninstall(p Paths, opt UninstallOptions) (InstallResult, error) {
 	return runSteps(steps, opt.DryRun)
 }
 
-func planUninstallFromRecord(p Paths, rec *installRecord) ([]step, error) {
+func planUninstallFromRecord(p Files, rec *installRecord) ([]step, error) {
 	var steps []step
 	removed := map[string]bool{}
 	settingsPath, helperPath := rec.SettingsPath, rec.HelperPath
@@ -349,26 +352,26 @@ func planUninstallFromRecord(p Paths, rec *installRecord) ([]step, error) {
 	return steps, nil
 }
 
-func planUninstallWithoutRecord(p Paths) ([]step, error) {
+func planUninstallWithoutRecord(p Files) ([]step, error) {
 	var steps []step
-	d, err := readSettings(p.SettingsPath)
+	d, err := readSettings(p.Settings)
 	if err != nil {
 		return nil, err
 	}
-	wired := d.runsHelper(p.HelperPath)
+	wired := d.runsHelper(p.Helper)
 	if wired {
-		out, err := removeHelperBytes(p.SettingsPath, d.raw)
+		out, err := removeHelperBytes(p.Settings, d.raw)
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, step{Change{Path: p.SettingsPath, Action: "wrote", Detail: "apiKeyHelper removed"}, func() error {
-			return writeSettings(p.SettingsPath, out, d.perm)
+		steps = append(steps, step{Change{Path: p.Settings, Action: "wrote", Detail: "apiKeyHelper removed"}, func() error {
+			return writeSettings(p.Settings, out, d.perm)
 		}})
 	}
 	// A file at the helper's place is ours when it carries our marker or settings run it;
 	// anything else is someone's own script and stays.
-	if b, err := os.ReadFile(p.HelperPath); err == nil && (wired || bytes.Contains(b, []byte(helperMarker))) {
-		steps = append(steps, step{Change{Path: p.HelperPath, Action: "removed"}, func() error { return removeFile(p.HelperPath) }})
+	if b, err := os.ReadFile(p.Helper); err == nil && (wired || bytes.Contains(b, []byte(helperMarker))) {
+		steps = append(steps, step{Change{Path: p.Helper, Action: "removed"}, func() error { return removeFile(p.Helper) }})
 	}
 	return steps, nil
 }
@@ -406,7 +409,7 @@ func writeInstallRecord(path string, rec installRecord) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the state folder %s: %w", filepath.Dir(path), err)
 	}
-	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("writing the install record %s: %w", path, err)
 	}
 	return nil

@@ -1,18 +1,15 @@
-package auth
+package claude
 
 import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/keyshape"
 	"github.com/tidwall/gjson"
 )
-
-// keyEnvVars hand Claude Code a credential directly; either one wins over apiKeyHelper.
-var keyEnvVars = []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"}
 
 // providerEnvVars switch Claude Code to a cloud provider, which never asks apiKeyHelper.
 var providerEnvVars = []struct{ name, provider string }{
@@ -25,15 +22,15 @@ var providerEnvVars = []struct{ name, provider string }{
 // credentials or a cloud provider in environ or in the "env" of the user, project and local
 // settings, and a project or local apiKeyHelper that replaces the user one. Messages name the
 // variable and the file, never a value.
-func Conflicts(p Paths, cwd string, environ []string) []string {
+func Conflicts(p Files, cwd string, environ []string) []string {
 	out := []string{}
-	for _, name := range keyEnvVars {
-		if v, ok := lookupEnv(environ, name); ok && v != "" {
+	for _, name := range keyshape.ClaudeEnvVars {
+		if v, ok := LookupEnv(environ, name); ok && v != "" {
 			out = append(out, fmt.Sprintf("%s is set in the environment and overrides apiKeyHelper; unset it (look in your shell profile) so Claude Code asks the helper", name))
 		}
 	}
 	for _, pv := range providerEnvVars {
-		if v, ok := lookupEnv(environ, pv.name); ok && envTruthy(v) {
+		if v, ok := LookupEnv(environ, pv.name); ok && envTruthy(v) {
 			out = append(out, fmt.Sprintf("%s is set in the environment, so Claude Code uses %s and never runs apiKeyHelper; unset it to use the helper", pv.name, pv.provider))
 		}
 	}
@@ -41,14 +38,14 @@ func Conflicts(p Paths, cwd string, environ []string) []string {
 	out = append(out, configDirConflicts(p, environ)...)
 
 	type file struct{ path, kind string }
-	files := []file{{p.SettingsPath, "user"}}
+	files := []file{{p.Settings, "user"}}
 	if cwd != "" {
 		for _, f := range []file{
 			{filepath.Join(cwd, ".claude", "settings.json"), "project"},
 			{filepath.Join(cwd, ".claude", "settings.local.json"), "local"},
 		} {
 			// Started in the home folder, the project settings are the user settings.
-			if !samePath(f.path, p.SettingsPath) {
+			if !samePath(f.path, p.Settings) {
 				files = append(files, f)
 			}
 		}
@@ -66,7 +63,7 @@ func Conflicts(p Paths, cwd string, environ []string) []string {
 		}
 		out = append(out, settingsEnvConflicts(d)...)
 		if f.kind != "user" && d.helperPresent {
-			if d.runsHelper(p.HelperPath) {
+			if d.runsHelper(p.Helper) {
 				overriding = ""
 			} else {
 				overriding = f.path
@@ -74,7 +71,7 @@ func Conflicts(p Paths, cwd string, environ []string) []string {
 		}
 	}
 	if overriding != "" {
-		out = append(out, fmt.Sprintf("apiKeyHelper in %s overrides the one in %s when Claude Code runs in %s; remove it from that file, or set it to %s", overriding, p.SettingsPath, cwd, HelperSettingValue(p.HelperPath)))
+		out = append(out, fmt.Sprintf("apiKeyHelper in %s overrides the one in %s when Claude Code runs in %s; remove it from that file, or set it to %s", overriding, p.Settings, cwd, HelperSettingValue(p.Helper)))
 	}
 	return out
 }
@@ -82,10 +79,10 @@ func Conflicts(p Paths, cwd string, environ []string) []string {
 // configDirConflicts reports when Claude Code, started with environ, would read another
 // settings file than the one claude-keytray wired. Claude Code takes CLAUDE_CONFIG_DIR even
 // when it is empty, and then reads settings.json from the folder it runs in.
-func configDirConflicts(p Paths, environ []string) []string {
-	v, set := lookupEnv(environ, "CLAUDE_CONFIG_DIR")
+func configDirConflicts(p Files, environ []string) []string {
+	v, set := LookupEnv(environ, "CLAUDE_CONFIG_DIR")
 	if set && v == "" {
-		return []string{fmt.Sprintf("CLAUDE_CONFIG_DIR is set but empty, so Claude Code reads settings.json from whatever folder it runs in instead of %s; unset it", p.SettingsPath)}
+		return []string{fmt.Sprintf("CLAUDE_CONFIG_DIR is set but empty, so Claude Code reads settings.json from whatever folder it runs in instead of %s; unset it", p.Settings)}
 	}
 	dir, how := v, "CLAUDE_CONFIG_DIR is "+v
 	if !set {
@@ -94,10 +91,10 @@ func configDirConflicts(p Paths, environ []string) []string {
 		}
 		dir, how = filepath.Join(p.Home, ".claude"), "CLAUDE_CONFIG_DIR is not set"
 	}
-	if samePath(dir, p.ClaudeDir) {
+	if samePath(dir, p.Dir) {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s, so Claude Code reads %s, but claude-keytray wired %s; run `claude-keytray install` with the same CLAUDE_CONFIG_DIR as Claude Code", how, filepath.Join(dir, "settings.json"), p.SettingsPath)}
+	return []string{fmt.Sprintf("%s, so Claude Code reads %s, but claude-keytray wired %s; run `claude-keytray install` with the same CLAUDE_CONFIG_DIR as Claude Code", how, filepath.Join(dir, "settings.json"), p.Settings)}
 }
 
 // settingsEnvConflicts reports the variables above set in a settings file's "env" object.
@@ -114,7 +111,7 @@ func settingsEnvConflicts(d settingsDoc) []string {
 		}
 		return true
 	})
-	for _, name := range keyEnvVars {
+	for _, name := range keyshape.ClaudeEnvVars {
 		if v, ok := set[name]; ok && v != "" {
 			out = append(out, fmt.Sprintf("%s is set in the \"env\" of %s and overrides apiKeyHelper; remove it from that file", name, d.path))
 		}
@@ -129,15 +126,15 @@ func settingsEnvConflicts(d settingsDoc) []string {
 
 // SettingsStatusFor is the claude_settings part of the status: whether the user settings run
 // the helper, and the conflicts for cwd.
-func SettingsStatusFor(p Paths, cwd string, environ []string) SettingsStatus {
+func SettingsStatusFor(p Files, cwd string, environ []string) SettingsStatus {
 	// A settings file that cannot be read shows up among the conflicts.
-	wired, _ := SettingsWired(p.SettingsPath, p.HelperPath)
-	return SettingsStatus{Path: p.SettingsPath, Wired: wired, Conflicts: Conflicts(p, cwd, environ)}
+	wired, _ := SettingsWired(p.Settings, p.Helper)
+	return SettingsStatus{Path: p.Settings, Wired: wired, Conflicts: Conflicts(p, cwd, environ)}
 }
 
-// lookupEnv finds name in a KEY=value list the way getenv does: the first entry wins, and
+// LookupEnv finds name in a KEY=value list the way getenv does: the first entry wins, and
 // names ignore case on Windows.
-func lookupEnv(environ []string, name string) (string, bool) {
+func LookupEnv(environ []string, name string) (string, bool) {
 	for _, kv := range environ {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
@@ -157,12 +154,4 @@ func envTruthy(v string) bool {
 		return true
 	}
 	return false
-}
-
-var keyLike = regexp.MustCompile(`sk-ant-[A-Za-z0-9_-]+`)
-
-// redactKeys replaces anything shaped like an Anthropic key in s (an apiKeyHelper such as
-// `echo sk-ant-…` shown in an error) by its fingerprint.
-func redactKeys(s string) string {
-	return keyLike.ReplaceAllStringFunc(s, Fingerprint)
 }

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package auth
+package claude
 
 // HelperFileName is the apiKeyHelper script's name in the Claude folder.
 const HelperFileName = "auth_helper.sh"

@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"bytes"
@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
 )
 
 // helperMarker is in the comment line of every helper script this program writes, so a
 // script can be recognised as ours without running it.
-const helperMarker = "claude-keytray apiKeyHelper"
+const helperMarker = Program + " apiKeyHelper"
 
 // HelperScript is the apiKeyHelper script for this OS. It holds no secret: it only runs
 // `<exe> key`, which prints the key from the keychain. exe must be an absolute path, since
@@ -55,7 +57,7 @@ func WriteHelper(path, exe string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder for the helper %s: %w", path, err)
 	}
-	if err := writeFileAtomic(path, HelperScript(exe), 0o700); err != nil {
+	if err := atomicfile.WriteFile(path, HelperScript(exe), 0o700); err != nil {
 		return fmt.Errorf("writing the helper %s: %w (check the folder's owner and permissions)", path, err)
 	}
 	return nil

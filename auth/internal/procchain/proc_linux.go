@@ -1,4 +1,4 @@
-package auth
+package procchain
 
 import (
 	"bytes"
@@ -9,43 +9,19 @@ import (
 	"strings"
 )
 
-// On Linux the helper's caller is found in /proc: the `key` process's parent chain (ppid in
-// /proc/<pid>/stat) up to the first process that is not a shell. Each hop is one or two small
-// reads, so the walk costs well under a millisecond on the helper's path.
+// On Linux the chain is read from /proc: the parent in /proc/<pid>/stat, the executable and
+// arguments beside it. Each hop is one or two small reads, well under a millisecond.
 
-// maxShellHops bounds the walk: sh -c, maybe a wrapper script, maybe its sh.
-const maxShellHops = 4
-
-// helperCaller returns the process that ran the helper which started keyPID, when the chain in
-// between is how Claude Code runs apiKeyHelper.
-func helperCaller(keyPID int) (callerID, bool) {
-	st, err := readProcStat(keyPID)
+func lookup(pid int) (entry, bool) {
+	st, err := readProcStat(pid)
 	if err != nil {
-		return callerID{}, false
+		return entry{}, false
 	}
-	pid := st.ppid
-	var top []string
-	shells := 0
-	for hop := 0; hop <= maxShellHops && pid > 1; hop++ {
-		ps, err := readProcStat(pid)
-		if err != nil {
-			return callerID{}, false
-		}
-		exe := procExe(pid)
-		if exe == "" {
-			exe = ps.comm
-		}
-		if !isShell(exe) {
-			if shells > 0 && !helperShellArgs(top) {
-				return callerID{}, false
-			}
-			return callerID{PID: pid, Start: ps.start}, true
-		}
-		shells++
-		top = procArgs(pid)
-		pid = ps.ppid
+	exe := procExe(pid)
+	if exe == "" {
+		exe = st.comm
 	}
-	return callerID{}, false
+	return entry{ppid: st.ppid, start: st.start, exe: exe, argv: procArgs(pid)}, true
 }
 
 type procStat struct {
@@ -78,8 +54,8 @@ func readProcStat(pid int) (procStat, error) {
 	return procStat{comm: string(b[open+1 : closing]), ppid: ppid, start: start}, nil
 }
 
-// procStart is the process's start time in clock ticks after boot.
-func procStart(pid int) (uint64, bool) {
+// StartTime is the process's start time in clock ticks after boot.
+func StartTime(pid int) (uint64, bool) {
 	st, err := readProcStat(pid)
 	if err != nil {
 		return 0, false
@@ -100,13 +76,14 @@ func procArgs(pid int) []string {
 	return splitNul(readCapped("/proc/"+strconv.Itoa(pid)+"/cmdline", 8<<10))
 }
 
-func procExeArgs(pid int) (string, []string) {
+// ExeArgs is the executable path and the arguments of pid.
+func ExeArgs(pid int) (string, []string) {
 	return procExe(pid), procArgs(pid)
 }
 
-// procEnvCwd reads the environment the process started with and its working folder; both are
-// readable for our own user's processes only, which Claude Code is.
-func procEnvCwd(pid int) ([]string, string) {
+// EnvCwd reads the environment the process started with and its working folder; both are
+// readable for our own user's processes only.
+func EnvCwd(pid int) ([]string, string) {
 	dir := "/proc/" + strconv.Itoa(pid)
 	env := splitNul(readCapped(dir+"/environ", 1<<20))
 	cwd, _ := os.Readlink(dir + "/cwd")
@@ -130,5 +107,3 @@ func splitNul(b []byte) []string {
 	}
 	return strings.Split(string(b), "\x00")
 }
-
-func managedSettingsPath() string { return "/etc/claude-code/managed-settings.json" }

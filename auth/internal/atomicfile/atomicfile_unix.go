@@ -1,6 +1,6 @@
 //go:build !windows
 
-package auth
+package atomicfile
 
 import (
 	"os"
@@ -8,10 +8,10 @@ import (
 	"github.com/google/renameio/v2"
 )
 
-// writeFileAtomic replaces path with data in one rename, so Claude Code never reads a half-written
+// WriteFile replaces path with data in one rename, so Claude Code never reads a half-written
 // helper or settings file. The file gets exactly perm, whatever the umask and whatever mode an
 // earlier file had (renameio.WriteFile would keep a loose old mode).
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+func WriteFile(path string, data []byte, perm os.FileMode) error {
 	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(perm), renameio.IgnoreUmask())
 	if err != nil {
 		return err

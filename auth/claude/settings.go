@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -332,16 +333,16 @@ func writeSettings(path string, data []byte, perm fs.FileMode) error {
 	if t, err := filepath.EvalSymlinks(path); err == nil {
 		target = t
 	}
-	if err := writeFileAtomic(target, data, perm); err != nil {
+	if err := atomicfile.WriteFile(target, data, perm); err != nil {
 		return fmt.Errorf("writing the Claude settings %s: %w", path, err)
 	}
 	return nil
 }
 
-// ReadAPIKeyHelper returns the apiKeyHelper command in a settings file. A missing file or key
+// readAPIKeyHelper returns the apiKeyHelper command in a settings file. A missing file or key
 // is not an error; a file that is not JSON is a *SyntaxError. A value that is not a string is
 // returned as its JSON text.
-func ReadAPIKeyHelper(settingsPath string) (value string, present bool, err error) {
+func readAPIKeyHelper(settingsPath string) (value string, present bool, err error) {
 	d, err := readSettings(settingsPath)
 	if err != nil {
 		return "", false, err
@@ -349,9 +350,9 @@ func ReadAPIKeyHelper(settingsPath string) (value string, present bool, err erro
 	return d.helperValue(), d.helperPresent, nil
 }
 
-// SetAPIKeyHelper sets apiKeyHelper to value (a command, used as given) and keeps every other
+// setAPIKeyHelper sets apiKeyHelper to value (a command, used as given) and keeps every other
 // byte of the file. A missing file is created (0600, folder 0700).
-func SetAPIKeyHelper(settingsPath, value string) error {
+func setAPIKeyHelper(settingsPath, value string) error {
 	d, err := readSettings(settingsPath)
 	if err != nil {
 		return err
@@ -371,9 +372,9 @@ func SetAPIKeyHelper(settingsPath, value string) error {
 	return writeSettings(settingsPath, out, d.perm)
 }
 
-// RemoveAPIKeyHelper removes apiKeyHelper from a settings file, keeping every other byte.
+// removeAPIKeyHelper removes apiKeyHelper from a settings file, keeping every other byte.
 // Nothing is written when the file or the key is missing.
-func RemoveAPIKeyHelper(settingsPath string) error {
+func removeAPIKeyHelper(settingsPath string) error {
 	d, err := readSettings(settingsPath)
 	if err != nil || !d.helperPresent {
 		return err

@@ -1,4 +1,4 @@
-package auth
+package claude
 
 // HelperFileName is the apiKeyHelper script's name in the Claude folder.
 const HelperFileName = "auth_helper.cmd"

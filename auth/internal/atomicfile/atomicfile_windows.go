@@ -1,13 +1,13 @@
-package auth
+package atomicfile
 
 import (
 	"os"
 	"path/filepath"
 )
 
-// writeFileAtomic writes a temporary file next to path and renames it over path (MoveFileEx
+// WriteFile writes a temporary file next to path and renames it over path (MoveFileEx
 // replaces the target), since renameio has no Windows support.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+func WriteFile(path string, data []byte, perm os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err

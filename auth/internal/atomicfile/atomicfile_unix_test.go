@@ -1,6 +1,6 @@
 //go:build !windows
 
-package auth
+package atomicfile
 
 import (
 	"os"
@@ -29,13 +29,24 @@ func TestWriteFileAtomicModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "f")
 			if tc.existing >= 0 {
-				writeFileT(t, path, "old", os.FileMode(tc.existing))
+				if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, os.FileMode(tc.existing)); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if err := writeFileAtomic(path, []byte("new"), os.FileMode(tc.perm)); err != nil {
+			if err := WriteFile(path, []byte("new"), os.FileMode(tc.perm)); err != nil {
 				t.Fatal(err)
 			}
-			assertMode(t, path, os.FileMode(tc.perm))
-			if got := readFileT(t, path); got != "new" {
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fi.Mode().Perm(); got != os.FileMode(tc.perm) {
+				t.Errorf("mode %04o, want %04o", got, tc.perm)
+			}
+			if got, _ := os.ReadFile(path); string(got) != "new" {
 				t.Errorf("content = %q", got)
 			}
 		})

@@ -1,4 +1,4 @@
-package auth
+package claude
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 type instEnv struct {
 	root string
 	home string
-	p    Paths
+	p    Files
 	exe  string
 }
 
@@ -48,11 +48,7 @@ func newInstEnv(t *testing.T, claudeDir string) instEnv {
 		claudeDir = filepath.Join(root, claudeDir)
 	}
 	t.Setenv("CLAUDE_CONFIG_DIR", claudeDir)
-	p, err := DefaultPaths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.p = p
+	e.p = Locate(e.home, filepath.Join(root, "xdg_state_home", "claude-keytray"))
 	e.exe = filepath.Join(root, "bin dir", "claude-keytray")
 	writeFakeExe(t, e.exe, "FAKE-KEYTRAY", 0)
 	return e
@@ -158,16 +154,16 @@ func (s settingsStart) setup(t *testing.T) instEnv {
 	t.Helper()
 	e := newInstEnv(t, s.claudeDir)
 	if s.mkdir {
-		if err := os.MkdirAll(e.p.ClaudeDir, s.dirMode); err != nil {
+		if err := os.MkdirAll(e.p.Dir, s.dirMode); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chmod(e.p.ClaudeDir, s.dirMode); err != nil {
+		if err := os.Chmod(e.p.Dir, s.dirMode); err != nil {
 			t.Fatal(err)
 		}
-		writeFileT(t, filepath.Join(e.p.ClaudeDir, "projects", "keep.jsonl"), "{}\n", 0o600)
+		writeFileT(t, filepath.Join(e.p.Dir, "projects", "keep.jsonl"), "{}\n", 0o600)
 	}
 	if s.settings != nil {
-		writeFileT(t, e.p.SettingsPath, *s.settings, s.fileMode)
+		writeFileT(t, e.p.Settings, *s.settings, s.fileMode)
 	}
 	return e
 }
@@ -191,38 +187,38 @@ func TestInstallUninstallRoundTrip(t *testing.T) {
 			if len(res.Changes) == 0 {
 				t.Fatal("Install reported no changes on a fresh start")
 			}
-			if st := CheckHelper(e.p.HelperPath, e.exe); !st.OK {
+			if st := CheckHelper(e.p.Helper, e.exe); !st.OK {
 				t.Errorf("helper after install: %s", st.Problem)
 			}
-			if wired, err := SettingsWired(e.p.SettingsPath, e.p.HelperPath); !wired || err != nil {
+			if wired, err := SettingsWired(e.p.Settings, e.p.Helper); !wired || err != nil {
 				t.Errorf("SettingsWired after install = %v, %v", wired, err)
 			}
-			assertMode(t, e.p.HelperPath, 0o700)
+			assertMode(t, e.p.Helper, 0o700)
 			assertMode(t, e.p.InstallRecord, 0o600)
 			if s.settings == nil {
-				assertMode(t, e.p.SettingsPath, 0o600)
-				want := "{\n  \"apiKeyHelper\": " + jsonString(HelperSettingValue(e.p.HelperPath)) + "\n}\n"
-				if got := readFileT(t, e.p.SettingsPath); got != want {
+				assertMode(t, e.p.Settings, 0o600)
+				want := "{\n  \"apiKeyHelper\": " + jsonString(HelperSettingValue(e.p.Helper)) + "\n}\n"
+				if got := readFileT(t, e.p.Settings); got != want {
 					t.Errorf("new settings = %q, want %q", got, want)
 				}
 			} else {
-				assertMode(t, e.p.SettingsPath, s.fileMode)
-				after := []byte(readFileT(t, e.p.SettingsPath))
+				assertMode(t, e.p.Settings, s.fileMode)
+				after := []byte(readFileT(t, e.p.Settings))
 				assertOnlyHelperChanged(t, original, after)
-				backup := e.p.SettingsPath + BackupSuffix
+				backup := e.p.Settings + BackupSuffix
 				if got := readFileT(t, backup); got != *s.settings {
 					t.Errorf("backup %s = %q, want the original %q", backup, got, *s.settings)
 				}
 				assertMode(t, backup, 0o600)
 			}
 			if !s.mkdir {
-				assertMode(t, e.p.ClaudeDir, 0o700)
+				assertMode(t, e.p.Dir, 0o700)
 			}
 			rec := readRecordT(t, e.p.InstallRecord)
-			if rec.SettingsExisted != (s.settings != nil) || rec.HelperPath != e.p.HelperPath || rec.SettingsPath != e.p.SettingsPath {
+			if rec.SettingsExisted != (s.settings != nil) || rec.HelperPath != e.p.Helper || rec.SettingsPath != e.p.Settings {
 				t.Errorf("record = %+v", rec)
 			}
-			if rec.SettingsSHA256 != sha256Hex([]byte(readFileT(t, e.p.SettingsPath))) {
+			if rec.SettingsSHA256 != sha256Hex([]byte(readFileT(t, e.p.Settings))) {
 				t.Error("record hash is not the hash of the settings as written")
 			}
 			if s.settings != nil {
@@ -254,7 +250,7 @@ func TestInstallUninstallRoundTrip(t *testing.T) {
 			}
 			// Only the app's own state folder (where the record was) may remain.
 			got := snapshot(t, e.root)
-			stateDir, _ := filepath.Rel(e.root, e.p.StateDir)
+			stateDir, _ := filepath.Rel(e.root, filepath.Dir(e.p.InstallRecord))
 			if got[stateDir] != "" {
 				delete(got, stateDir)
 			}
@@ -341,13 +337,13 @@ func TestInstallDryRunWritesNothing(t *testing.T) {
 func TestInstallRefusesMalformedSettings(t *testing.T) {
 	e := newInstEnv(t, "")
 	bad := "{\n  \"model\": \"opus\",\n  \"apiKeyHelper\": \"/x\"\n  \"theme\": \"dark\"\n}\n"
-	writeFileT(t, e.p.SettingsPath, bad, 0o644)
+	writeFileT(t, e.p.Settings, bad, 0o644)
 	before := snapshot(t, e.root)
 	for _, dry := range []bool{true, false} {
 		_, err := Install(e.p, InstallOptions{Exe: e.exe, Force: true, DryRun: dry})
 		var se *SyntaxError
-		if !errors.As(err, &se) || se.Line != 4 || se.Column != 3 || se.Path != e.p.SettingsPath {
-			t.Fatalf("Install(dry run %v) err = %v, want a syntax error at line 4, column 3 of %s", dry, err, e.p.SettingsPath)
+		if !errors.As(err, &se) || se.Line != 4 || se.Column != 3 || se.Path != e.p.Settings {
+			t.Fatalf("Install(dry run %v) err = %v, want a syntax error at line 4, column 3 of %s", dry, err, e.p.Settings)
 		}
 		assertSameTree(t, "after a refused install", snapshot(t, e.root), before)
 	}
@@ -366,14 +362,14 @@ func TestInstallForeignHelper(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newInstEnv(t, "")
 			original := "{\n  \"apiKeyHelper\": " + jsonString(tc.value) + ",\n  \"model\": \"opus\"\n}\n"
-			writeFileT(t, e.p.SettingsPath, original, 0o600)
+			writeFileT(t, e.p.Settings, original, 0o600)
 			before := snapshot(t, e.root)
 
 			_, err := Install(e.p, InstallOptions{Exe: e.exe})
 			if err == nil {
 				t.Fatal("Install replaced a foreign apiKeyHelper without --force")
 			}
-			for _, want := range []string{e.p.SettingsPath, tc.mention, "--force"} {
+			for _, want := range []string{e.p.Settings, tc.mention, "--force"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}
@@ -386,10 +382,10 @@ func TestInstallForeignHelper(t *testing.T) {
 			if _, err := Install(e.p, InstallOptions{Exe: e.exe, Force: true}); err != nil {
 				t.Fatalf("Install --force: %v", err)
 			}
-			if wired, _ := SettingsWired(e.p.SettingsPath, e.p.HelperPath); !wired {
+			if wired, _ := SettingsWired(e.p.Settings, e.p.Helper); !wired {
 				t.Error("not wired after --force")
 			}
-			if got := readFileT(t, e.p.SettingsPath+BackupSuffix); got != original {
+			if got := readFileT(t, e.p.Settings+BackupSuffix); got != original {
 				t.Errorf("backup = %q, want %q", got, original)
 			}
 			if strings.Contains(readFileT(t, e.p.InstallRecord), secret) {
@@ -398,7 +394,7 @@ func TestInstallForeignHelper(t *testing.T) {
 			if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got := readFileT(t, e.p.SettingsPath); got != original {
+			if got := readFileT(t, e.p.Settings); got != original {
 				t.Errorf("after uninstall settings = %q, want the original %q", got, original)
 			}
 
@@ -406,12 +402,12 @@ func TestInstallForeignHelper(t *testing.T) {
 			if _, err := Install(e.p, InstallOptions{Exe: e.exe, Force: true}); err != nil {
 				t.Fatal(err)
 			}
-			edited := strings.Replace(readFileT(t, e.p.SettingsPath), "\"opus\"", "\"haiku\"", 1)
-			writeFileT(t, e.p.SettingsPath, edited, 0o600)
+			edited := strings.Replace(readFileT(t, e.p.Settings), "\"opus\"", "\"haiku\"", 1)
+			writeFileT(t, e.p.Settings, edited, 0o600)
 			if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := readFileT(t, e.p.SettingsPath), strings.Replace(original, "\"opus\"", "\"haiku\"", 1); got != want {
+			if got, want := readFileT(t, e.p.Settings), strings.Replace(original, "\"opus\"", "\"haiku\"", 1); got != want {
 				t.Errorf("after edit and uninstall settings = %q, want %q", got, want)
 			}
 		})
@@ -483,7 +479,7 @@ func TestUninstallKeepsUserEdits(t *testing.T) {
 			name:     "backup lost, settings unchanged",
 			original: strp("{\n  \"model\": \"opus\"\n}\n"),
 			edit: func(t *testing.T, e instEnv, s string) string {
-				if err := os.Remove(e.p.SettingsPath + BackupSuffix); err != nil {
+				if err := os.Remove(e.p.Settings + BackupSuffix); err != nil {
 					t.Fatal(err)
 				}
 				return s
@@ -496,18 +492,18 @@ func TestUninstallKeepsUserEdits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newInstEnv(t, "")
 			if tc.original != nil {
-				writeFileT(t, e.p.SettingsPath, *tc.original, 0o600)
+				writeFileT(t, e.p.Settings, *tc.original, 0o600)
 			}
 			if _, err := Install(e.p, InstallOptions{Exe: e.exe, Force: tc.force}); err != nil {
 				t.Fatal(err)
 			}
-			edited := tc.edit(t, e, readFileT(t, e.p.SettingsPath))
+			edited := tc.edit(t, e, readFileT(t, e.p.Settings))
 			if edited == "\x00delete" {
-				if err := os.Remove(e.p.SettingsPath); err != nil {
+				if err := os.Remove(e.p.Settings); err != nil {
 					t.Fatal(err)
 				}
 			} else {
-				writeFileT(t, e.p.SettingsPath, edited, 0o600)
+				writeFileT(t, e.p.Settings, edited, 0o600)
 			}
 			res, err := Uninstall(e.p, UninstallOptions{})
 			if err != nil {
@@ -521,14 +517,14 @@ func TestUninstallKeepsUserEdits(t *testing.T) {
 				t.Errorf("uninstall did %v, want actions %v", changeList(res), tc.wantActions)
 			}
 			want := tc.want(e)
-			b, err := os.ReadFile(e.p.SettingsPath)
+			b, err := os.ReadFile(e.p.Settings)
 			switch {
 			case want == nil && err == nil:
 				t.Errorf("settings exist after uninstall: %q", b)
 			case want != nil && string(b) != *want:
 				t.Errorf("settings after uninstall = %q (%v), want %q", b, err, *want)
 			}
-			if fileExists(e.p.HelperPath) || fileExists(e.p.InstallRecord) {
+			if fileExists(e.p.Helper) || fileExists(e.p.InstallRecord) {
 				t.Error("helper or record left behind")
 			}
 			if res, err := Uninstall(e.p, UninstallOptions{}); err != nil || len(res.Changes) != 0 {
@@ -549,7 +545,7 @@ func TestUninstallWithoutRecord(t *testing.T) {
 		{
 			name: "wired by hand with a plain path",
 			settings: func(e instEnv) string {
-				return "{\n  \"model\": \"opus\",\n  \"apiKeyHelper\": " + jsonString(e.p.HelperPath) + "\n}\n"
+				return "{\n  \"model\": \"opus\",\n  \"apiKeyHelper\": " + jsonString(e.p.Helper) + "\n}\n"
 			},
 			helper:       func(e instEnv) string { return "#!/bin/sh\nexec /usr/bin/claude-keytray key\n" },
 			wantSettings: func(e instEnv) string { return "{\n  \"model\": \"opus\"\n}\n" },
@@ -580,16 +576,16 @@ func TestUninstallWithoutRecord(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newInstEnv(t, "")
-			writeFileT(t, e.p.SettingsPath, tc.settings(e), 0o644)
-			writeFileT(t, e.p.HelperPath, tc.helper(e), 0o700)
+			writeFileT(t, e.p.Settings, tc.settings(e), 0o644)
+			writeFileT(t, e.p.Helper, tc.helper(e), 0o700)
 			if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := readFileT(t, e.p.SettingsPath), tc.wantSettings(e); got != want {
+			if got, want := readFileT(t, e.p.Settings), tc.wantSettings(e); got != want {
 				t.Errorf("settings = %q, want %q", got, want)
 			}
-			if fileExists(e.p.HelperPath) == tc.helperGone {
-				t.Errorf("helper present = %v, want %v", fileExists(e.p.HelperPath), !tc.helperGone)
+			if fileExists(e.p.Helper) == tc.helperGone {
+				t.Errorf("helper present = %v, want %v", fileExists(e.p.Helper), !tc.helperGone)
 			}
 			if res, err := Uninstall(e.p, UninstallOptions{}); err != nil || len(res.Changes) != 0 {
 				t.Errorf("second Uninstall = %v, %v", changeList(res), err)
@@ -603,7 +599,7 @@ func TestInstallRewritesStaleHelperOnly(t *testing.T) {
 	if _, err := Install(e.p, InstallOptions{Exe: e.exe}); err != nil {
 		t.Fatal(err)
 	}
-	settings := readFileT(t, e.p.SettingsPath)
+	settings := readFileT(t, e.p.Settings)
 	record := readFileT(t, e.p.InstallRecord)
 	moved := filepath.Join(e.root, "new place", "claude-keytray")
 	writeFakeExe(t, moved, "MOVED", 0)
@@ -611,13 +607,13 @@ func TestInstallRewritesStaleHelperOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := changeList(res); !reflect.DeepEqual(got, []string{"wrote " + e.p.HelperPath}) {
+	if got := changeList(res); !reflect.DeepEqual(got, []string{"wrote " + e.p.Helper}) {
 		t.Errorf("changes = %v, want only the helper", got)
 	}
-	if readFileT(t, e.p.SettingsPath) != settings || readFileT(t, e.p.InstallRecord) != record {
+	if readFileT(t, e.p.Settings) != settings || readFileT(t, e.p.InstallRecord) != record {
 		t.Error("settings or record changed")
 	}
-	out, err := exec.Command("/bin/sh", "-c", HelperSettingValue(e.p.HelperPath)).Output()
+	out, err := exec.Command("/bin/sh", "-c", HelperSettingValue(e.p.Helper)).Output()
 	if err != nil || string(out) != "MOVED args:key\n" {
 		t.Errorf("helper printed %q, %v", out, err)
 	}
@@ -634,7 +630,7 @@ func TestInstalledHelperRunsThroughSh(t *testing.T) {
 			if _, err := Install(e.p, InstallOptions{Exe: exe}); err != nil {
 				t.Fatal(err)
 			}
-			value, present, err := ReadAPIKeyHelper(e.p.SettingsPath)
+			value, present, err := readAPIKeyHelper(e.p.Settings)
 			if err != nil || !present {
 				t.Fatalf("apiKeyHelper: %q, %v, %v", value, present, err)
 			}
@@ -681,30 +677,30 @@ func TestInstallRefusesDamagedRecord(t *testing.T) {
 			t.Errorf("err = %v, want one naming the record and what to do", err)
 		}
 	}
-	if fileExists(e.p.HelperPath) || fileExists(e.p.SettingsPath) {
+	if fileExists(e.p.Helper) || fileExists(e.p.Settings) {
 		t.Error("something was written despite the damaged record")
 	}
 }
 
 func TestInstallKeepsOtherBackups(t *testing.T) {
 	e := newInstEnv(t, "")
-	writeFileT(t, e.p.SettingsPath, "{\"a\": 1}\n", 0o600)
-	writeFileT(t, e.p.SettingsPath+BackupSuffix, "someone's older backup\n", 0o600)
+	writeFileT(t, e.p.Settings, "{\"a\": 1}\n", 0o600)
+	writeFileT(t, e.p.Settings+BackupSuffix, "someone's older backup\n", 0o600)
 	res, err := Install(e.p, InstallOptions{Exe: e.exe})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := e.p.SettingsPath + BackupSuffix + ".2"
+	second := e.p.Settings + BackupSuffix + ".2"
 	if !reflect.DeepEqual(res.Changes[1], Change{Path: second, Action: "backed up to", Detail: "copy of settings.json before the edit"}) {
 		t.Errorf("changes = %v", changeList(res))
 	}
-	if readFileT(t, e.p.SettingsPath+BackupSuffix) != "someone's older backup\n" || readFileT(t, second) != "{\"a\": 1}\n" {
+	if readFileT(t, e.p.Settings+BackupSuffix) != "someone's older backup\n" || readFileT(t, second) != "{\"a\": 1}\n" {
 		t.Error("backups mixed up")
 	}
 	if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if readFileT(t, e.p.SettingsPath) != "{\"a\": 1}\n" || fileExists(second) || !fileExists(e.p.SettingsPath+BackupSuffix) {
+	if readFileT(t, e.p.Settings) != "{\"a\": 1}\n" || fileExists(second) || !fileExists(e.p.Settings+BackupSuffix) {
 		t.Error("uninstall did not restore and clean up only its own backup")
 	}
 }
@@ -713,19 +709,19 @@ func TestSettingsSymlinkKeptThroughInstall(t *testing.T) {
 	e := newInstEnv(t, "")
 	target := filepath.Join(e.root, "dotfiles", "claude-settings.json")
 	writeFileT(t, target, "{\"model\": \"opus\"}\n", 0o644)
-	if err := os.MkdirAll(e.p.ClaudeDir, 0o700); err != nil {
+	if err := os.MkdirAll(e.p.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(target, e.p.SettingsPath); err != nil {
+	if err := os.Symlink(target, e.p.Settings); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Install(e.p, InstallOptions{Exe: e.exe}); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Lstat(e.p.SettingsPath); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+	if fi, err := os.Lstat(e.p.Settings); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Fatal("settings.json is no longer a symbolic link")
 	}
-	if wired, _ := SettingsWired(target, e.p.HelperPath); !wired {
+	if wired, _ := SettingsWired(target, e.p.Helper); !wired {
 		t.Error("the link target was not edited")
 	}
 	if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
@@ -734,7 +730,7 @@ func TestSettingsSymlinkKeptThroughInstall(t *testing.T) {
 	if got := readFileT(t, target); got != "{\"model\": \"opus\"}\n" {
 		t.Errorf("target after uninstall = %q", got)
 	}
-	if fi, err := os.Lstat(e.p.SettingsPath); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+	if fi, err := os.Lstat(e.p.Settings); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Error("uninstall replaced the symbolic link")
 	}
 }

@@ -1,4 +1,4 @@
-package auth
+package procchain
 
 import (
 	"bytes"
@@ -8,47 +8,28 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// On macOS the same walk as on Linux uses sysctl: kern.proc.pid gives the parent and the start
+// On macOS the chain is read with sysctl: kern.proc.pid gives the parent and the start
 // time, kern.procargs2 the executable path, the arguments and the environment. macOS has no
 // /proc/<pid>/cwd, so project settings are not consulted for the helper TTL there.
 
-const maxShellHops = 4
-
-func helperCaller(keyPID int) (callerID, bool) {
-	kp, err := unix.SysctlKinfoProc("kern.proc.pid", keyPID)
-	if err != nil {
-		return callerID{}, false
+func lookup(pid int) (entry, bool) {
+	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil || kp.Proc.P_pid != int32(pid) {
+		return entry{}, false
 	}
-	pid := int(kp.Eproc.Ppid)
-	var top []string
-	shells := 0
-	for hop := 0; hop <= maxShellHops && pid > 1; hop++ {
-		p, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
-		if err != nil {
-			return callerID{}, false
-		}
-		exe, argv, _ := procArgs2(pid)
-		if exe == "" {
-			exe = unix.ByteSliceToString(p.Proc.P_comm[:])
-		}
-		if !isShell(exe) {
-			if shells > 0 && !helperShellArgs(top) {
-				return callerID{}, false
-			}
-			return callerID{PID: pid, Start: startOf(p)}, true
-		}
-		shells++
-		top = argv
-		pid = int(p.Eproc.Ppid)
+	exe, argv, _ := procArgs2(pid)
+	if exe == "" {
+		exe = unix.ByteSliceToString(kp.Proc.P_comm[:])
 	}
-	return callerID{}, false
+	return entry{ppid: int(kp.Eproc.Ppid), start: startOf(kp), exe: exe, argv: argv}, true
 }
 
 func startOf(p *unix.KinfoProc) uint64 {
 	return uint64(p.Proc.P_starttime.Sec)*1_000_000 + uint64(p.Proc.P_starttime.Usec)
 }
 
-func procStart(pid int) (uint64, bool) {
+// StartTime is the process's start time.
+func StartTime(pid int) (uint64, bool) {
 	p, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
 	if err != nil || p.Proc.P_pid != int32(pid) {
 		return 0, false
@@ -88,16 +69,14 @@ func procArgs2(pid int) (exe string, argv, env []string) {
 	return exe, argv, env
 }
 
-func procExeArgs(pid int) (string, []string) {
+// ExeArgs is the executable path and the arguments of pid.
+func ExeArgs(pid int) (string, []string) {
 	exe, argv, _ := procArgs2(pid)
 	return exe, argv
 }
 
-func procEnvCwd(pid int) ([]string, string) {
+// EnvCwd is the environment pid started with; macOS does not tell the working folder.
+func EnvCwd(pid int) ([]string, string) {
 	_, _, env := procArgs2(pid)
 	return env, ""
-}
-
-func managedSettingsPath() string {
-	return "/Library/Application Support/ClaudeCode/managed-settings.json"
 }

@@ -1,0 +1,4 @@
+package claude
+
+// ManagedSettingsPath is the settings file an administrator sets; it wins over the user's.
+func ManagedSettingsPath() string { return `C:\Program Files\ClaudeCode\managed-settings.json` }

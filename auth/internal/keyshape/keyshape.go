@@ -1,0 +1,64 @@
+// Package keyshape is the one place that knows what an Anthropic credential looks like and
+// where one hides: its prefixes, the pattern that finds one inside other text, the fingerprint
+// that is the only form ever shown, and the environment variables that hold keys.
+package keyshape
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Prefixes of the credential shapes Anthropic issues.
+const (
+	PrefixAPI   = "sk-ant-api03-"   // Console API keys (about 108 characters)
+	PrefixAdmin = "sk-ant-admin01-" // Admin API keys: cannot call the Messages API
+	PrefixOAuth = "sk-ant-oat01-"   // Claude subscription OAuth tokens
+)
+
+// Prefixes lists the known prefixes, for fingerprints.
+var Prefixes = []string{PrefixAPI, PrefixAdmin, PrefixOAuth}
+
+// Pattern matches an Anthropic-shaped secret inside other text (a source's error, a helper
+// command, an argument typed by mistake). It needs eight characters after the prefix, so a
+// fingerprint (sk-ant-api03-…a1b2) is not taken for a key.
+var Pattern = regexp.MustCompile(`sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_\-]{8,}`)
+
+// Environment variables that may hold a key.
+const (
+	// EnvImport is claude-keytray's own: a key to import when the keychain holds none.
+	EnvImport = "CLAUDE_API_KEY"
+	// EnvAPIKey and EnvAuthToken hand Claude Code a credential directly; either one wins over
+	// apiKeyHelper.
+	EnvAPIKey    = "ANTHROPIC_API_KEY"
+	EnvAuthToken = "ANTHROPIC_AUTH_TOKEN"
+)
+
+// ClaudeEnvVars are the variables Claude Code reads before it asks apiKeyHelper.
+var ClaudeEnvVars = []string{EnvAPIKey, EnvAuthToken}
+
+// EnvVars are every variable that may hold a key.
+var EnvVars = []string{EnvImport, EnvAPIKey, EnvAuthToken}
+
+// Fingerprint shows a known prefix, an ellipsis and the last four characters: enough to tell
+// keys apart, never enough to use one. Short tokens show no characters at all.
+func Fingerprint(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	prefix := ""
+	for _, p := range Prefixes {
+		if strings.HasPrefix(secret, p) {
+			prefix = p
+			break
+		}
+	}
+	if len(secret)-len(prefix) < 16 {
+		return prefix + "…"
+	}
+	return prefix + "…" + secret[len(secret)-4:]
+}
+
+// Mask replaces everything shaped like an Anthropic key in s by its fingerprint.
+func Mask(s string) string {
+	return Pattern.ReplaceAllStringFunc(s, Fingerprint)
+}
