@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,6 +291,9 @@ func (m *Menu) updateKey(ctx context.Context) {
 			msg = "That is not a usable key: " + ke.Reason + ". The old key was kept."
 		case errors.Is(err, auth.ErrKeyRejected):
 			msg = fmt.Sprintf("The API rejected key %s, so it was not stored: %s", fp, msg)
+		case errors.Is(err, auth.ErrSourceIsAuthority):
+			// The source gives the key: a key stored here would be put back at the next refresh.
+			msg = "A" + strings.TrimPrefix(msg, "a") + "."
 		default:
 			msg = fmt.Sprintf("Key %s was not stored: %s", fp, msg)
 		}
