@@ -17,6 +17,8 @@ type app struct {
 	cfg      auth.Config
 	store    auth.Store
 	redactor *auth.Redactor
+	// envKey is CLAUDE_API_KEY's value after an engine took it out of its environment.
+	envKey string
 }
 
 func newApp(g *globalFlags) (*app, error) {

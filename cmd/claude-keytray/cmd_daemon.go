@@ -38,10 +38,14 @@ SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 // runEngine is what the daemon and the tray share: the app, a context that SIGINT and SIGTERM
 // end, the engine with its control API, a start line in the log, and a clean stop after body.
 func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *app, d *daemon) error) error {
+	// Before anything else: the engine holds keys for as long as it runs.
+	envKey := takeEnvKey()
+	undumpable()
 	a, err := newApp(g)
 	if err != nil {
 		return err
 	}
+	a.envKey = envKey
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d, err := startDaemon(ctx, a, os.Stderr)
@@ -96,6 +100,7 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 		Logger:   log,
 		Notifier: notifier,
 		Redactor: a.redactor,
+		Environ:  engineEnviron(a.envKey),
 	})
 	e.Load(ctx)
 	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket})
