@@ -17,9 +17,3 @@ func apply() error {
 	}
 	return errors.Join(errs...)
 }
-
-// Dumpable reports the process's PR_GET_DUMPABLE flag, for checks.
-func Dumpable() (bool, error) {
-	v, err := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
-	return v != 0, err
-}
