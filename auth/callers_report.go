@@ -48,9 +48,10 @@ func splitOrigin(origin string) (who, next string) {
 
 // keySnapshot is what an auth-failure notification compares before and after the refresh.
 type keySnapshot struct {
-	id     string
-	fp     string
-	result ValidationResult
+	id      string
+	fp      string
+	result  ValidationResult
+	checked time.Time
 }
 
 func (e *Engine) snapshot() keySnapshot {
@@ -59,7 +60,11 @@ func (e *Engine) snapshot() keySnapshot {
 	if e.key.IsZero() {
 		return keySnapshot{}
 	}
-	return keySnapshot{id: keyID(e.key.Secret()), fp: e.key.Fingerprint(), result: e.validation.Result}
+	snap := keySnapshot{id: keyID(e.key.Secret()), fp: e.key.Fingerprint(), result: e.validation.Result}
+	if e.validation.CheckedAt != nil {
+		snap.checked = *e.validation.CheckedAt
+	}
+	return snap
 }
 
 // authFailureEvent is one 401: it is counted (unless the caller already did), the key is
@@ -123,6 +128,13 @@ func authFailureNote(who, next string, before, after keySnapshot, told bool, st 
 		return "Claude key rejected", fmt.Sprintf("Claude rejects key %s — choose Update key… or run `claude-keytray update-key`.", after.fp)
 	case after.id != before.id:
 		return "Claude key rotated", fmt.Sprintf("401 from %s: key rotated to %s%s", who, after.fp, tail)
+	case after.result != ResultValid || !after.checked.After(before.checked):
+		// The same key and no new word from the API (an outage): `run` does not run its command
+		// again with it, so a promised retry would not happen.
+		if strings.HasPrefix(next, "retrying") {
+			tail = ", not run again"
+		}
+		return "Claude key not confirmed", fmt.Sprintf("401 from %s: the API could not confirm key %s%s", who, after.fp, tail)
 	case st.Refresh.LastError != "":
 		return "Claude key refresh failed", fmt.Sprintf("401 from %s: the key could not be refreshed (%s); still using %s%s", who, st.Refresh.LastError, after.fp, tail)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type Config struct {
 	CheckIntervalSeconds   int   `json:"check_interval_seconds,omitempty"`
 	KeychainTimeoutSeconds int   `json:"keychain_timeout_seconds,omitempty"`
 	Notifications          *bool `json:"notifications,omitempty"`
+	// KeyPattern is a regular expression (Go syntax) a gateway token from the source matches as
+	// a whole; such a token is stored even when the API cannot be asked about it.
+	KeyPattern string `json:"key_pattern,omitempty"`
 }
 
 // Defaults and limits.
@@ -82,6 +86,11 @@ func LoadConfigTolerant(path string) (c Config, badInterval, err error) {
 	default:
 		return c, badInterval, fmt.Errorf("store=%q in %s: want \"keychain\" or \"file\"", c.Store, path)
 	}
+	if c.KeyPattern != "" {
+		if _, err := regexp.Compile(c.KeyPattern); err != nil {
+			return c, badInterval, fmt.Errorf("key_pattern in %s is not a valid regular expression: %v", path, err)
+		}
+	}
 	for name, v := range map[string]int{"source_timeout_seconds": c.SourceTimeoutSeconds, "check_interval_seconds": c.CheckIntervalSeconds, "keychain_timeout_seconds": c.KeychainTimeoutSeconds} {
 		if v < 0 {
 			return c, badInterval, fmt.Errorf("%s=%d in %s: want a positive number of seconds", name, v, path)
@@ -110,6 +119,15 @@ func (c Config) CheckInterval() time.Duration {
 // KeychainTimeout bounds one keychain call.
 func (c Config) KeychainTimeout() time.Duration {
 	return secondsOr(c.KeychainTimeoutSeconds, DefaultKeychainTimeout)
+}
+
+// KeyPatternMatches reports whether s as a whole matches key_pattern (false when none is set).
+func (c Config) KeyPatternMatches(s string) bool {
+	if c.KeyPattern == "" {
+		return false
+	}
+	re, err := regexp.Compile(`^(?:` + c.KeyPattern + `)$`)
+	return err == nil && re.MatchString(s)
 }
 
 // NotificationsOn is true unless the config turns notifications off.

@@ -203,7 +203,8 @@ type UpdateOptions struct {
 }
 
 // UpdateKey parses, checks and stores a new key. A malformed key returns a *KeyError; a key the
-// API rejects returns ErrKeyRejected; either way the old key stays. A check that says nothing
+// API rejects returns ErrKeyRejected; with a source command configured, any other key than the
+// one in use returns ErrSourceIsAuthority; in each case the old key stays. A check that says nothing
 // (rate limit, outage, no network) stores the key as unverified.
 func (e *Engine) UpdateKey(ctx context.Context, raw string, opt UpdateOptions) (Status, error) {
 	k, err := ParseKey(raw)
@@ -211,6 +212,10 @@ func (e *Engine) UpdateKey(ctx context.Context, raw string, opt UpdateOptions) (
 		return e.Status(), err
 	}
 	e.opts.Redactor.Add(k.Secret())
+	if err := e.sourceRefusal(k); err != nil {
+		e.log.Warn("new key refused: a source command gives the key", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "source", e.SourceSetting())
+		return e.Status(), err
+	}
 	v := Validation{Result: ResultSkipped}
 	if opt.Verify {
 		v = e.opts.Checker.Check(ctx, k)

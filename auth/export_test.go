@@ -43,3 +43,10 @@ func (e *Engine) AuthFailureEvent(ctx context.Context, origin string, counted, a
 
 // SetClock makes the engine read the wall clock from now; call it before Load.
 func (e *Engine) SetClock(now func() time.Time) { e.now = now }
+
+// SetKeyPattern changes the config's key_pattern of a running engine.
+func (e *Engine) SetKeyPattern(p string) {
+	e.mu.Lock()
+	e.opts.Config.KeyPattern = p
+	e.mu.Unlock()
+}

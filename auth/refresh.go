@@ -177,7 +177,11 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	k, perr := ParseKey(out)
+	raw, serr := sourceKey(out)
+	if serr != nil {
+		return false, fmt.Errorf("the source command printed something that is not a usable key: %v; kept the current key", serr)
+	}
+	k, perr := ParseKey(raw)
 	if perr != nil {
 		return false, fmt.Errorf("the source command printed something that is not a usable key: %v", perr)
 	}
@@ -200,6 +204,12 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 		e.emit(EventSourceRejected, k.Fingerprint(), msg)
 		return false, fmt.Errorf("%w %s (HTTP %d: %s); kept the current key", errSourceRejected, k.Fingerprint(), v.HTTPStatus, v.Detail)
 	}
+	if v.Result != ResultValid && !e.looksLikeKey(k) {
+		// The API could not vouch for it (an outage, a rate limit): only something shaped like a
+		// key may replace the one that works.
+		e.log.Warn("source gave an unconfirmed token that does not look like a key; not stored", "fingerprint", k.Fingerprint(), "http_status", v.HTTPStatus, "detail", v.Detail)
+		return false, fmt.Errorf("the source command printed %s, which is not shaped like an Anthropic key (%s…), and the API could not confirm it (%s); kept the current key. For a gateway token set key_pattern in %s", k.Fingerprint(), keyshape.PrefixAPI, unconfirmedWhy(v), e.opts.Paths.ConfigFile)
+	}
 	if err := e.store(ctx, k, v, e.opts.Source.Name()); err != nil {
 		// The keychain is down: serve the new key from memory anyway and say so.
 		now := time.Now().UTC()
@@ -212,6 +222,23 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	e.announceRotation(k, "from the source command")
 	e.afterCheck(k, v)
 	return true, nil
+}
+
+// looksLikeKey reports whether k has a shape a key from a source may have without the API's word
+// for it: a whole Console key, or a gateway token that matches the config's key_pattern.
+func (e *Engine) looksLikeKey(k Key) bool {
+	return keyshape.IsConsoleKey(k.Secret()) || e.opts.Config.KeyPatternMatches(k.Secret())
+}
+
+// unconfirmedWhy says in a few words why a check gave no answer.
+func unconfirmedWhy(v Validation) string {
+	switch {
+	case v.Detail != "":
+		return v.Detail
+	case v.HTTPStatus != 0:
+		return fmt.Sprintf("HTTP %d", v.HTTPStatus)
+	}
+	return "no answer"
 }
 
 // syncStore runs while the store is known to be failing: it checks whether it is back and then

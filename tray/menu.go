@@ -444,6 +444,10 @@ func refusalText(err error, fp string) string {
 	case errors.Is(err, auth.ErrKeyRejected):
 		return fmt.Sprintf("The API did not accept key %s, so your old key stays in use.\n", fp) +
 			"Check that you copied the whole key, or create a new one at " + KeysPage + "."
+	case errors.Is(err, auth.ErrSourceIsAuthority):
+		// The source gives the key: one stored here would be put back at the next refresh.
+		return "Your key comes from a source command, so a key typed here would not last.\n" +
+			"Update it where the source reads it, or remove the source from the settings."
 	}
 	if fp == "" {
 		fp = "the key"

@@ -53,6 +53,8 @@ func (e *APIError) Unwrap() error {
 		return auth.ErrKeychainUnavailable
 	case CodeKeyRejected:
 		return auth.ErrKeyRejected
+	case CodeSourceConfigured:
+		return auth.ErrSourceIsAuthority
 	case CodeInvalidKey:
 		return &auth.KeyError{Reason: strings.TrimPrefix(e.Message, "invalid key: ")}
 	}

@@ -38,6 +38,7 @@ const (
 	CodeBadOrigin           = "bad_origin"
 	CodeTooLarge            = "too_large"
 	CodeKeyRejected         = "key_rejected"
+	CodeSourceConfigured    = "source_configured"
 	CodeNoKey               = "no_key"
 	CodeKeychainUnavailable = "keychain_unavailable"
 	CodeForbidden           = "forbidden"
@@ -223,6 +224,8 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, CodeInvalidKey, msg)
 	case errors.Is(err, auth.ErrKeyRejected):
 		writeError(w, http.StatusUnprocessableEntity, CodeKeyRejected, msg)
+	case errors.Is(err, auth.ErrSourceIsAuthority):
+		writeError(w, http.StatusConflict, CodeSourceConfigured, msg)
 	case errors.Is(err, auth.ErrKeychainUnavailable):
 		writeError(w, http.StatusInternalServerError, CodeKeychainUnavailable, msg)
 	default:

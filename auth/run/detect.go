@@ -6,17 +6,28 @@ import (
 	"sync"
 )
 
-// authPatterns are what Claude Code and the Anthropic SDKs print when the API refuses the key.
-// They are matched as bytes, case and all, in the child's output as it passes through.
-var authPatterns = [][]byte{
-	[]byte("Invalid API key"),
-	[]byte("Please run /login"),
-	[]byte("Failed to authenticate"),
-	[]byte("apiKeyHelper script is failing"),
-	[]byte("authentication_error"),
-	[]byte("authentication_failed"),
-	[]byte("API Error: 401"),
-	[]byte("API Error: 403"),
+// authPatterns are what Claude Code and the Anthropic API and SDKs print when the key is
+// refused, each with the name a match is reported by. They are matched as bytes, case and all,
+// in the child's output as it passes through. Each is shaped like Anthropic's own words, so a
+// git server's "Failed to authenticate" or another API's "invalid API key" is not taken for a
+// Claude key problem.
+var authPatterns = []struct {
+	name string
+	text []byte
+}{
+	// Claude Code: "Invalid API key · Fix external API key", "… · Please run /login".
+	{"Invalid API key", []byte("Invalid API key \u00b7 ")},
+	{"Please run /login", []byte("Please run /login")},
+	// Claude Code: "Failed to authenticate. API Error: 401 {…}".
+	{"Failed to authenticate", []byte("Failed to authenticate. API Error")},
+	{"apiKeyHelper script is failing", []byte("apiKeyHelper script is failing")},
+	// The API's error type, as JSON or as a Python SDK's repr of it.
+	{"authentication_error", []byte(`"authentication_error"`)},
+	{"authentication_error", []byte(`'authentication_error'`)},
+	// Claude Code's stream-json error of an assistant message.
+	{"authentication_failed", []byte(`"authentication_failed"`)},
+	{"API Error: 401", []byte("API Error: 401")},
+	{"API Error: 403", []byte("API Error: 403")},
 }
 
 // statusField is the JSON field `claude -p --output-format json` puts the HTTP status in.
@@ -118,8 +129,8 @@ func (s *scanWriter) scan(p []byte) {
 // findAuthFailure returns the pattern b shows, or "".
 func findAuthFailure(b []byte) string {
 	for _, p := range authPatterns {
-		if bytes.Contains(b, p) {
-			return string(p)
+		if bytes.Contains(b, p.text) {
+			return p.name
 		}
 	}
 	for rest := b; ; {

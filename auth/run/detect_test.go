@@ -49,6 +49,12 @@ func TestDetectorPatterns(t *testing.T) {
 		{"API Error: 500 overloaded\n", ""},
 		{"all good, 401 lines of code written\n", ""},
 		{"invalid api key (lower case is someone else's message)\n", ""},
+		// Other programs' authentication failures are theirs: not retried with a new Claude key.
+		{"remote: Failed to authenticate\nfatal: Authentication failed for 'https://git.example/x.git/'\n", ""},
+		{"error: Invalid API key for this repository\n", ""},
+		{"stripe: authentication_error: no such key\n", ""},
+		{"anthropic.AuthenticationError: Error code: 401 - {'type': 'error', 'error': {'type': 'authentication_error', 'message': 'invalid x-api-key'}}", "authentication_error"},
+		{`{"type":"assistant","error":"authentication_failed"}`, "authentication_failed"},
 		{"", ""},
 	}
 	for _, c := range cases {
@@ -72,7 +78,11 @@ func TestDetectorPatterns(t *testing.T) {
 // Every split point of every pattern, with output around it, is found.
 func TestDetectorSplitAtEveryByte(t *testing.T) {
 	prefix := strings.Repeat("x", 100)
-	for _, p := range append(authPatterns, []byte(`"api_error_status":  401`)) {
+	texts := [][]byte{[]byte(`"api_error_status":  401`)}
+	for _, p := range authPatterns {
+		texts = append(texts, p.text)
+	}
+	for _, p := range texts {
 		s := prefix + string(p) + "\n" + prefix
 		at := len(prefix)
 		for cut := at; cut <= at+len(p); cut++ {
@@ -144,7 +154,7 @@ func TestDetectorStreamJSON(t *testing.T) {
 func TestDetectorReset(t *testing.T) {
 	var d Detector
 	w := d.Writer(io.Discard)
-	w.Write([]byte("Invalid API key"))
+	w.Write([]byte("Invalid API key · Fix external API key"))
 	if d.Match() == "" {
 		t.Fatal("no match")
 	}

@@ -67,172 +67,234 @@ func (s *runnerSys) inForeground() bool {
 	return err == nil && pg == unix.Getpgrp()
 }
 
-// attempt runs the command once.
+// attempt runs the command once: wire its input and output, start it, pass signals on while
+// it runs, then collect what is left of its output and its exit code.
 func (r *runner) attempt(ctx context.Context, env []string) (result, error) {
 	r.det.Reset()
-	cmd := exec.Command(r.o.Args[0], r.o.Args[1:]...)
-	cmd.Env = env
-	if cmd.Err != nil {
-		return result{}, startError(r.o.Args[0], cmd.Err)
+	a, err := r.prepare(env)
+	if err != nil {
+		return result{}, err
 	}
+	if err := a.cmd.Start(); err != nil {
+		a.abort(r)
+		return result{}, startError(r.o.Args[0], err)
+	}
+	for _, f := range a.closeAfterStart {
+		f.Close()
+	}
+	a.pump(r)
+	stopped, werr := r.wait(ctx, a)
+	typed := a.finish(r)
+	code := exitCode(a.cmd, werr)
+	return result{code: code, match: r.det.Match(), stopped: stopped || r.isStopped(), typed: typed}, nil
+}
 
-	var master, slave *os.File
+// attemptIO is one attempt's process and the files and goroutines around it.
+type attemptIO struct {
+	cmd *exec.Cmd
+	// master and slave are the pseudo-terminal, when the command gets one.
+	master, slave *os.File
+	// ptyOut is where what the command writes to the pseudo-terminal goes.
+	ptyOut *os.File
+	// closeAfterStart are the command's ends of pipes and terminal, ours to close once it runs.
+	closeAfterStart []*os.File
+	// feed replays piped input into feedW, the command's stdin pipe.
+	feed     *replayReader
+	feedW    *os.File
+	feedDone sync.WaitGroup
+	// outDone is closed when the pseudo-terminal's output is all copied.
+	outDone chan struct{}
+}
+
+// ptyFor reports whether a stream that is a terminal (tty) goes through the pseudo-terminal.
+func (a *attemptIO) ptyFor(tty bool) bool { return a.master != nil && tty }
+
+// prepare makes the command and wires its stdin, stdout and stderr, through a pseudo-terminal
+// when our output is a terminal, so what it prints is scanned either way.
+func (r *runner) prepare(env []string) (*attemptIO, error) {
+	a := &attemptIO{cmd: exec.Command(r.o.Args[0], r.o.Args[1:]...)}
+	a.cmd.Env = env
+	if a.cmd.Err != nil {
+		return nil, startError(r.o.Args[0], a.cmd.Err)
+	}
 	if r.usePTY {
 		var err error
-		master, slave, err = openPTY()
+		a.master, a.slave, err = openPTY()
 		if err != nil {
 			// No pseudo-terminal to be had: pass the terminal through unscanned.
 			r.say("no pseudo-terminal (%v); the command's terminal output is not checked for auth errors", err)
 			r.usePTY = false
 		}
 	}
-	ptyFor := func(tty bool) bool { return master != nil && tty }
+	if err := r.wireStdin(a); err != nil {
+		if a.master != nil {
+			a.master.Close()
+			a.slave.Close()
+		}
+		return nil, startError(r.o.Args[0], err)
+	}
+	r.wireOutput(a)
+	if a.master != nil {
+		r.ptySession(a)
+	}
+	a.cmd.WaitDelay = outputGrace
+	return a, nil
+}
 
-	var closeAfterStart []*os.File
-	var feed *replayReader
-	var feedW *os.File
+// wireStdin gives the command the pseudo-terminal, our terminal, or a pipe that replays our
+// piped input.
+func (r *runner) wireStdin(a *attemptIO) error {
 	switch {
-	case ptyFor(r.inTTY):
-		cmd.Stdin = slave
+	case a.ptyFor(r.inTTY):
+		a.cmd.Stdin = a.slave
 	case r.inTTY:
-		cmd.Stdin = r.o.Stdin
+		a.cmd.Stdin = r.o.Stdin
 	default:
 		pr, pw, err := os.Pipe()
 		if err != nil {
-			return result{}, startError(r.o.Args[0], err)
+			return err
 		}
-		cmd.Stdin = pr
-		closeAfterStart = append(closeAfterStart, pr)
-		feed, feedW = r.rec.reader(), pw
+		a.cmd.Stdin = pr
+		a.closeAfterStart = append(a.closeAfterStart, pr)
+		a.feed, a.feedW = r.rec.reader(), pw
 	}
-	var ptyOut *os.File
+	return nil
+}
+
+// wireOutput sends stdout and stderr to the pseudo-terminal when they are terminals, else to
+// ours through the detector (a terminal without a pseudo-terminal passes unscanned).
+func (r *runner) wireOutput(a *attemptIO) {
 	switch {
-	case ptyFor(r.outTTY):
-		cmd.Stdout, ptyOut = slave, r.o.Stdout
+	case a.ptyFor(r.outTTY):
+		a.cmd.Stdout, a.ptyOut = a.slave, r.o.Stdout
 	case r.outTTY:
-		cmd.Stdout = r.o.Stdout
+		a.cmd.Stdout = r.o.Stdout
 	default:
-		cmd.Stdout = r.det.Writer(r.o.Stdout)
+		a.cmd.Stdout = r.det.Writer(r.o.Stdout)
 	}
 	switch {
-	case ptyFor(r.errTTY):
-		cmd.Stderr = slave
-		if ptyOut == nil {
-			ptyOut = r.o.Stderr
+	case a.ptyFor(r.errTTY):
+		a.cmd.Stderr = a.slave
+		if a.ptyOut == nil {
+			a.ptyOut = r.o.Stderr
 		}
 	case r.errTTY:
-		cmd.Stderr = r.o.Stderr
+		a.cmd.Stderr = r.o.Stderr
 	default:
-		cmd.Stderr = r.det.Writer(r.o.Stderr)
+		a.cmd.Stderr = r.det.Writer(r.o.Stderr)
 	}
-	if master != nil {
-		// The command leads a session of its own with the pseudo-terminal as its terminal, so
-		// the terminal's signals reach it through the pseudo-terminal, once.
-		ctty := 1
-		if ptyFor(r.inTTY) {
-			ctty = 0
-		} else if !ptyFor(r.outTTY) {
-			ctty = 2
-		}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
-		closeAfterStart = append(closeAfterStart, slave)
-		r.sizePTY(master)
-		if ptyFor(r.inTTY) {
-			fd := int(r.o.Stdin.Fd())
-			if st, err := term.MakeRaw(fd); err == nil {
-				r.sys.rawState, r.sys.rawFd = st, fd
-			}
-		}
-	}
-	cmd.WaitDelay = outputGrace
+}
 
-	if err := cmd.Start(); err != nil {
-		for _, f := range closeAfterStart {
-			f.Close()
-		}
-		if master != nil {
-			master.Close()
-		}
-		if feedW != nil {
-			feedW.Close()
-		}
-		r.sys.restore()
-		return result{}, startError(r.o.Args[0], err)
+// ptySession makes the command lead a session of its own with the pseudo-terminal as its
+// terminal, so the terminal's signals reach it through the pseudo-terminal, once. Typed input
+// goes through raw, for the command's terminal to interpret.
+func (r *runner) ptySession(a *attemptIO) {
+	ctty := 1
+	if a.ptyFor(r.inTTY) {
+		ctty = 0
+	} else if !a.ptyFor(r.outTTY) {
+		ctty = 2
 	}
-	for _, f := range closeAfterStart {
+	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
+	a.closeAfterStart = append(a.closeAfterStart, a.slave)
+	r.sizePTY(a.master)
+	if a.ptyFor(r.inTTY) {
+		fd := int(r.o.Stdin.Fd())
+		if st, err := term.MakeRaw(fd); err == nil {
+			r.sys.rawState, r.sys.rawFd = st, fd
+		}
+	}
+}
+
+// abort undoes prepare when the command could not start.
+func (a *attemptIO) abort(r *runner) {
+	for _, f := range a.closeAfterStart {
 		f.Close()
 	}
+	if a.master != nil {
+		a.master.Close()
+	}
+	if a.feedW != nil {
+		a.feedW.Close()
+	}
+	r.sys.restore()
+}
 
-	var wg sync.WaitGroup
-	if feed != nil {
-		wg.Add(1)
+// pump starts copying replayed input into the command and its pseudo-terminal's output to ours.
+func (a *attemptIO) pump(r *runner) {
+	if a.feed != nil {
+		a.feedDone.Add(1)
 		go func() {
-			defer wg.Done()
+			defer a.feedDone.Done()
 			// A command that exits without reading all its input makes the write fail: fine.
-			io.Copy(feedW, feed)
-			feedW.Close()
+			io.Copy(a.feedW, a.feed)
+			a.feedW.Close()
 		}()
 	}
-	outDone := make(chan struct{})
-	if master != nil {
-		r.mu.Lock()
-		r.master = master
-		r.typed = false
-		r.mu.Unlock()
-		if ptyFor(r.inTTY) {
-			r.forwardTyped()
-		}
-		go func() {
-			defer close(outDone)
-			// EIO once the command and everything it started have let go of the terminal.
-			io.Copy(r.det.Writer(ptyOut), master)
-		}()
-	} else {
-		close(outDone)
+	a.outDone = make(chan struct{})
+	if a.master == nil {
+		close(a.outDone)
+		return
 	}
+	r.mu.Lock()
+	r.master = a.master
+	r.typed = false
+	r.mu.Unlock()
+	if a.ptyFor(r.inTTY) {
+		r.forwardTyped()
+	}
+	go func() {
+		defer close(a.outDone)
+		// EIO once the command and everything it started have let go of the terminal.
+		io.Copy(r.det.Writer(a.ptyOut), a.master)
+	}()
+}
 
+// wait waits for the command to exit, passing our signals on and stopping it when ctx ends. It
+// reports whether we were asked to stop.
+func (r *runner) wait(ctx context.Context, a *attemptIO) (bool, error) {
 	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
+	go func() { waited <- a.cmd.Wait() }()
 	stopped := false
-	var werr error
-loop:
 	for {
 		select {
-		case werr = <-waited:
-			break loop
+		case werr := <-waited:
+			return stopped, werr
 		case sig := <-r.sys.sigs:
-			if r.forward(cmd, master, sig.(syscall.Signal)) {
+			if r.forward(a.cmd, a.master, sig.(syscall.Signal)) {
 				stopped = true
 				r.markStopped()
 			}
 		case <-ctx.Done():
-			cmd.Process.Signal(syscall.SIGTERM)
+			a.cmd.Process.Signal(syscall.SIGTERM)
 			stopped = true
 		}
 	}
+}
 
-	if feed != nil {
-		feed.close()
-		feedW.Close()
+// finish ends the input replay, gives the pseudo-terminal's output a grace period to drain,
+// restores our terminal, and reports whether input was typed into the command.
+func (a *attemptIO) finish(r *runner) bool {
+	if a.feed != nil {
+		a.feed.close()
+		a.feedW.Close()
 	}
-	wg.Wait()
-	typed := false
-	if master != nil {
-		select {
-		case <-outDone:
-		case <-time.After(outputGrace):
-		}
-		master.Close()
-		<-outDone
-		r.mu.Lock()
-		r.master = nil
-		typed = r.typed
-		r.mu.Unlock()
-		r.sys.restore()
+	a.feedDone.Wait()
+	if a.master == nil {
+		return false
 	}
-
-	code := exitCode(cmd, werr)
-	return result{code: code, match: r.det.Match(), stopped: stopped || r.isStopped(), typed: typed}, nil
+	select {
+	case <-a.outDone:
+	case <-time.After(outputGrace):
+	}
+	a.master.Close()
+	<-a.outDone
+	r.mu.Lock()
+	r.master = nil
+	typed := r.typed
+	r.mu.Unlock()
+	r.sys.restore()
+	return typed
 }
 
 // forward passes a signal on to the command and reports whether it asks us to stop.

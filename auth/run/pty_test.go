@@ -94,7 +94,7 @@ echo "ok $n"`)
 func TestRunInTerminalInteractiveNotReplayed(t *testing.T) {
 	tm := newTerminal(t)
 	ref := &fakeRefresher{}
-	tool := script(t, counter+`echo "name?"; read name; echo "hi $name"; echo "Invalid API key"; exit 1`)
+	tool := script(t, counter+`echo "name?"; read name; echo "hi $name"; echo "Invalid API key · Fix external API key"; exit 1`)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {

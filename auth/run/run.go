@@ -110,6 +110,7 @@ func Run(ctx context.Context, o Options) (int, error) {
 				env = withEnv(env, "ANTHROPIC_API_KEY", strings.TrimSpace(k))
 			}
 		}
+		started := time.Now()
 		res, err := r.attempt(ctx, env)
 		if err != nil {
 			return ExitCode(err), err
@@ -149,6 +150,12 @@ func Run(ctx context.Context, o Options) (int, error) {
 			r.say("key %s refreshed; %s%s", st.Key.Fingerprint, next, runYourself(next))
 			return res.code, nil
 		}
+		if !freshKey(st, started) {
+			// The same key, and the API said nothing new about it (an outage, a rate limit):
+			// running the command again would only get the same answer.
+			r.say("the API could not confirm key %s after the auth error (%s); %s is not run again with the same key", st.Key.Fingerprint, oneLine(st.Validation.Detail), name)
+			return res.code, nil
+		}
 		r.say("key %s refreshed; running %s again (%d/%d)", st.Key.Fingerprint, name, retry, o.Retries)
 		select {
 		case <-time.After(o.Backoff(retry)):
@@ -158,6 +165,16 @@ func Run(ctx context.Context, o Options) (int, error) {
 			return res.code, nil
 		}
 	}
+}
+
+// freshKey reports whether the refresh after an attempt that started at started gave a key worth
+// another try: a different key, stored since, or the same one that the API accepted since.
+func freshKey(st auth.Status, started time.Time) bool {
+	if u := st.Key.UpdatedAt; u != nil && !u.Before(started) {
+		return true
+	}
+	v := st.Validation
+	return v.Result == auth.ResultValid && v.CheckedAt != nil && !v.CheckedAt.Before(started)
 }
 
 func runYourself(next string) string {

@@ -24,6 +24,8 @@ type fakeRefresher struct {
 	state   auth.State
 	keys    []string // handed out in turn by Key; the last one repeats
 	keyCall int
+	// unconfirmed: the refresh kept the key and the API said nothing about it (an outage).
+	unconfirmed bool
 }
 
 func (f *fakeRefresher) ReportAuthFailure(ctx context.Context, origin string) (auth.Status, error) {
@@ -34,7 +36,17 @@ func (f *fakeRefresher) ReportAuthFailure(ctx context.Context, origin string) (a
 	if st == "" {
 		st = auth.StateOK
 	}
-	return auth.Status{State: st, Key: auth.KeyStatus{Present: true, Fingerprint: "sk-ant-api03-…test"}}, nil
+	// Like the engine's forced refresh: the API is asked, and its answer is stamped now.
+	now := time.Now()
+	v := auth.Validation{Result: auth.ResultValid, CheckedAt: &now}
+	switch {
+	case f.unconfirmed:
+		before := now.Add(-time.Hour)
+		st, v = auth.StateUnverified, auth.Validation{Result: auth.ResultUnknown, CheckedAt: &before, Detail: "HTTP 529 overloaded"}
+	case st == auth.StateInvalid:
+		v.Result = auth.ResultInvalid
+	}
+	return auth.Status{State: st, Key: auth.KeyStatus{Present: true, Fingerprint: "sk-ant-api03-…test"}, Validation: v}, nil
 }
 
 func (f *fakeRefresher) Key(ctx context.Context) (string, error) {
@@ -194,6 +206,20 @@ func TestRunStopsOnRejectedKey(t *testing.T) {
 	}
 }
 
+// A refresh that neither changed the key nor got the API to confirm it (the API is down) gives
+// the command nothing new: it is not run again.
+func TestRunNoRetryWithUnconfirmedSameKey(t *testing.T) {
+	s := newStdio(t, "input\n")
+	ref := &fakeRefresher{unconfirmed: true}
+	tool := script(t, counter+`cat >/dev/null; echo "API Error: 401"; exit 1`)
+	if code := runIt(t, s, ref, 2, false, tool); code != 1 || strings.Count(s.out.String(), "API Error") != 1 || len(ref.reported()) != 1 {
+		t.Fatalf("exit %d, stdout %q, reported %q", code, s.out.String(), ref.reported())
+	}
+	if !strings.Contains(s.errOut.String(), "the API could not confirm key sk-ant-api03-…test after the auth error (HTTP 529 overloaded); tool is not run again with the same key") {
+		t.Fatalf("stderr %q", s.errOut.String())
+	}
+}
+
 func TestRunEnvFetchesKeyPerAttempt(t *testing.T) {
 	s := newStdio(t, "")
 	ref := &fakeRefresher{keys: []string{"sk-ant-api03-old", "sk-ant-api03-new"}}
@@ -233,8 +259,8 @@ func TestRunReplayIncludesUnreadInput(t *testing.T) {
 	input := strings.Repeat("x", 200<<10) + "END\n"
 	s := newStdio(t, input)
 	ref := &fakeRefresher{}
-	tool := script(t, counter+`if [ "$n" -lt 2 ]; then head -c 10 >/dev/null; echo "Failed to authenticate"; exit 1; fi; wc -c | tr -d ' '`)
-	if code := runIt(t, s, ref, 2, false, tool); code != 0 || s.out.String() != "Failed to authenticate\n204804\n" {
+	tool := script(t, counter+`if [ "$n" -lt 2 ]; then head -c 10 >/dev/null; echo "Failed to authenticate. API Error: 401"; exit 1; fi; wc -c | tr -d ' '`)
+	if code := runIt(t, s, ref, 2, false, tool); code != 0 || s.out.String() != "Failed to authenticate. API Error: 401\n204804\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, s.out.String(), s.errOut.String())
 	}
 }

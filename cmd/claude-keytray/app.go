@@ -23,6 +23,8 @@ type app struct {
 	badInterval error
 	// unsafeWarned is set once the warning about an unsafe control socket was printed.
 	unsafeWarned bool
+	// envKey is CLAUDE_API_KEY's value after an engine took it out of its environment.
+	envKey string
 }
 
 func newApp(g *globalFlags) (*app, error) {

@@ -39,10 +39,14 @@ SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 // runEngine is what the daemon and the tray share: the app, a context that SIGINT and SIGTERM
 // end, the engine with its control API, a start line in the log, and a clean stop after body.
 func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *app, d *daemon) error) error {
+	// Before anything else: the engine holds keys for as long as it runs.
+	envKey := takeEnvKey()
+	undumpable()
 	a, err := newApp(g)
 	if err != nil {
 		return err
 	}
+	a.envKey = envKey
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	d, err := startDaemon(ctx, a, os.Stderr)
@@ -95,7 +99,9 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 	if a.cfg.NotificationsOn() {
 		notifier = tray.NewNotifier(nil)
 	}
-	e := auth.New(a.engineOptions(log, notifier))
+	opts := a.engineOptions(log, notifier)
+	opts.Environ = engineEnviron(a.envKey)
+	e := auth.New(opts)
 	if lock.Moved != nil {
 		log.Warn("the usual control socket is not safe to use; listening in a private folder instead", "socket", lock.Socket(), "reason", lock.Moved.Error())
 	}

@@ -26,6 +26,7 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			if deliver {
 				return deliverNotification(os.Stdin)
 			}
+			undumpable()
 			a, err := newTolerantApp(g)
 			if err != nil {
 				return err

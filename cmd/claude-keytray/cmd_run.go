@@ -25,11 +25,13 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 		Use:   "run [--retries N] [--env] -- CMD [ARGS...]",
 		Short: "Run a command; when it fails with an auth error (401), refresh the key and run it again",
 		Long: `Runs CMD with its input, output and signals passed through, and its exit code as run's own.
-When CMD fails with an auth error — Claude Code's "Invalid API key", "Please run /login",
-"Failed to authenticate", "apiKeyHelper script is failing", "API Error: 401" or "403", an API
-"authentication_error", or "api_error_status":401 in JSON output — the key is refreshed from its
-source (through the daemon when it runs, else here), a notification says so, and CMD runs again,
-up to --retries times after a short wait.
+When CMD fails with a Claude key error — Claude Code's "Invalid API key · …", "Please run
+/login", "Failed to authenticate. API Error: …", "apiKeyHelper script is failing", "API Error:
+401" or "403", the API's "authentication_error" type, or "api_error_status":401 in JSON output —
+the key is refreshed from its source (through the daemon when it runs, else here), a
+notification says so, and CMD runs again, up to --retries times after a short wait. Other
+programs' login failures (a git server's "Failed to authenticate") are left alone, and CMD runs
+again only when the refresh gave a different key or the API confirmed the key anew.
 
 CMD is run again only when that is safe: piped input is kept (up to 8 MiB) and given again; an
 interactive run (input typed on the terminal) is refreshed but not run again.

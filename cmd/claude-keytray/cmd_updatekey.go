@@ -25,6 +25,11 @@ API is asked whether it accepts it (GET /v1/models on ANTHROPIC_BASE_URL or api.
 A key the API rejects is refused and the old key kept (exit 5). If the API cannot be reached the
 key is stored as "unverified".
 
+With a source command configured (CLAUDE_KEYTRAY_SOURCE or source_command) the source gives the
+key, and a key stored here would be replaced by the source's at the next refresh: update-key
+refuses before reading a key (exit 1) and says where to change it. Update the key in your secret
+manager and run ` + "`claude-keytray refresh`" + `, or remove the source to manage the key here.
+
   pbpaste | claude-keytray update-key
   vault kv get -field=api_key secret/claude | claude-keytray update-key`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +42,9 @@ key is stored as "unverified".
 			a, err := newApp(g)
 			if err != nil {
 				return err
+			}
+			if a.cfg.SourceCommand != "" {
+				return sourceIsAuthority(a)
 			}
 			raw, err := readKeyInput(cmd.InOrStdin(), cmd.ErrOrStderr())
 			if err != nil {
@@ -53,6 +61,13 @@ key is stored as "unverified".
 	}
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "store the key without asking the API whether it accepts it")
 	return cmd
+}
+
+// sourceIsAuthority is update-key's refusal when a source command gives the key, said before a
+// key is typed or read.
+func sourceIsAuthority(a *app) error {
+	where := auth.SourceSetting(os.Environ(), a.paths.ConfigFile)
+	return fmt.Errorf("%w (%s): a key stored here would be replaced by the source's at the next refresh, so none is read. Update the key where the source reads it (your secret manager) and run `claude-keytray refresh`, or remove %s to manage the key here", auth.ErrSourceIsAuthority, where, where)
 }
 
 // readKeyInput reads one key: a hidden prompt on a terminal, else all of stdin (bounded).

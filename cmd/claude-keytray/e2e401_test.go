@@ -41,7 +41,8 @@ func new401World(t *testing.T) (w *daemonWorld, source, old string) {
 	writeSource(t, source, old)
 	w.env.Set("CLAUDE_KEYTRAY_SOURCE", "cat '"+source+"'")
 	w.env.Set("CLAUDE_AUTH_REFRESH_INTERVAL", "86400")
-	wantExit(t, w.run(old+"\n", "update-key"), 0, "update-key")
+	// Stored directly: with a source configured, update-key leaves the key to the source.
+	w.env.SecretToolStore(t, old)
 	wantExit(t, w.run("", "install", "--no-autostart"), 0, "install --no-autostart")
 	return w, source, old
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+
+	"github.com/claude-keytray/claude-keytray/auth"
 
 	"github.com/spf13/cobra"
 )
@@ -35,8 +38,29 @@ func run(args []string) int {
 			return code
 		}
 	}
-	fmt.Fprintln(os.Stderr, "claude-keytray: "+oneLine(err.Error()))
+	fmt.Fprintln(os.Stderr, "claude-keytray: "+maskKeys(oneLine(err.Error())))
 	return code
+}
+
+// maskKeys shows only the fingerprint of anything key-shaped in an error: a key typed as an
+// argument by mistake (`claude-keytray sk-ant-…`) comes back in cobra's "unknown command"
+// error, and a flag's value in its complaint. Gateway tokens are found by the config's
+// key_pattern, when there is one.
+func maskKeys(s string) string {
+	s = auth.MaskKeys(s)
+	p, err := auth.DefaultPaths()
+	if err != nil {
+		return s
+	}
+	cfg, err := auth.LoadConfig(p.ConfigFile)
+	if err != nil || cfg.KeyPattern == "" {
+		return s
+	}
+	re, err := regexp.Compile(cfg.KeyPattern)
+	if err != nil {
+		return s
+	}
+	return re.ReplaceAllStringFunc(s, auth.Fingerprint)
 }
 
 // commandFor returns the command tree to run and its arguments. Plain `key` is the

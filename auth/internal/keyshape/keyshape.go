@@ -23,6 +23,13 @@ var Prefixes = []string{PrefixAPI, PrefixAdmin, PrefixOAuth}
 // fingerprint (sk-ant-api03-…a1b2) is not taken for a key.
 var Pattern = regexp.MustCompile(`sk-ant-[a-z]+[0-9]*-[A-Za-z0-9_\-]{8,}`)
 
+// consoleKey is a whole Console API key: the prefix, then a body of key characters at least as
+// long as a key cut short by a bad paste would still have (real bodies are about 95).
+var consoleKey = regexp.MustCompile(`^` + PrefixAPI + `[A-Za-z0-9_\-]{40,}$`)
+
+// IsConsoleKey reports whether s as a whole looks like a Console API key.
+func IsConsoleKey(s string) bool { return consoleKey.MatchString(s) }
+
 // Environment variables that may hold a key.
 const (
 	// EnvImport is claude-keytray's own: a key to import when the keychain holds none.
