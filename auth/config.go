@@ -28,6 +28,12 @@ type Config struct {
 	// KeyPattern is a regular expression (Go syntax) a gateway token from the source matches as
 	// a whole; such a token is stored even when the API cannot be asked about it.
 	KeyPattern string `json:"key_pattern,omitempty"`
+	// Profiles are the keys besides "default", by name (profiles.go).
+	Profiles map[string]ProfileConfig `json:"profiles,omitempty"`
+	// DefaultProfile is what a folder without a binding gets ("default" when empty).
+	DefaultProfile string `json:"default_profile,omitempty"`
+	// Bindings choose a profile by the folder Claude Code runs in.
+	Bindings []Binding `json:"bindings,omitempty"`
 }
 
 // Defaults and limits.
@@ -90,6 +96,9 @@ func LoadConfigTolerant(path string) (c Config, badInterval, err error) {
 		if _, err := regexp.Compile(c.KeyPattern); err != nil {
 			return c, badInterval, fmt.Errorf("key_pattern in %s is not a valid regular expression: %v", path, err)
 		}
+	}
+	if err := c.checkProfiles(path); err != nil {
+		return c, badInterval, err
 	}
 	for name, v := range map[string]int{"source_timeout_seconds": c.SourceTimeoutSeconds, "check_interval_seconds": c.CheckIntervalSeconds, "keychain_timeout_seconds": c.KeychainTimeoutSeconds} {
 		if v < 0 {

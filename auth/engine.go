@@ -45,6 +45,9 @@ type Options struct {
 	Cwd     string
 	// Redactor learns every key the engine handles so the log can mask it; may be nil.
 	Redactor *logging.Redactor
+	// NoHelperRepair leaves the helper script to another engine: with profiles, one helper
+	// serves them all and the default profile's engine keeps it intact.
+	NoHelperRepair bool
 }
 
 // Engine owns the key: it reads, stores, checks and refreshes it and reports status and events.

@@ -33,7 +33,9 @@ type Event struct {
 	Time        time.Time `json:"time"`
 	Fingerprint string    `json:"fingerprint,omitempty"`
 	Message     string    `json:"message"`
-	Status      *Status   `json:"status,omitempty"`
+	// Profile names the profile the event is about (set by a Fleet).
+	Profile string  `json:"profile,omitempty"`
+	Status  *Status `json:"status,omitempty"`
 }
 
 // eventBus fans events out to subscribers without ever slowing the engine or losing the newest

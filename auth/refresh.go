@@ -355,7 +355,7 @@ func (e *Engine) ReportAuthFailure(ctx context.Context, origin string) Status {
 // changed; it never creates one for a user who has not run install.
 func (e *Engine) repairHelper() {
 	p := e.opts.Paths
-	if e.opts.Exe == "" {
+	if e.opts.Exe == "" || e.opts.NoHelperRepair {
 		return
 	}
 	if wired, _ := claude.SettingsWired(p.Claude.Settings, p.Claude.Helper); !wired {

@@ -31,6 +31,18 @@ type Status struct {
 	// Store says where the key lives; a plaintext file is called out in Warnings.
 	Store    StoreStatus `json:"store"`
 	Warnings []string    `json:"warnings,omitempty"`
+
+	// Profile names the profile this status is about (DESIGN "Profiles"); set by a Fleet.
+	Profile string `json:"profile,omitempty"`
+	// Default marks the profile a folder without a binding gets.
+	Default bool `json:"default,omitempty"`
+	// BaseURL is the API host the profile's key is checked against.
+	BaseURL string `json:"base_url,omitempty"`
+	// Bindings are the folders bound to the profile.
+	Bindings []string `json:"bindings,omitempty"`
+	// Profiles is every profile's status, default first, each shaped like the top level; only
+	// at the top level.
+	Profiles []Status `json:"profiles,omitempty"`
 }
 
 // KeyStatus describes the key without revealing it.

@@ -80,3 +80,7 @@ func EnvCwd(pid int) ([]string, string) {
 	_, _, env := procArgs2(pid)
 	return env, ""
 }
+
+// Cwd is "": reading another process's working folder needs proc_pidinfo from libproc, which a
+// build without cgo cannot call. Callers treat it as unknown.
+func Cwd(pid int) string { return "" }

@@ -107,3 +107,10 @@ func splitNul(b []byte) []string {
 	}
 	return strings.Split(string(b), "\x00")
 }
+
+// Cwd is pid's working folder, with every link resolved (the kernel's own path); "" when it
+// cannot be read.
+func Cwd(pid int) string {
+	cwd, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	return cwd
+}

@@ -11,3 +11,4 @@ func lookup(pid int) (entry, bool)       { return entry{}, false }
 func StartTime(pid int) (uint64, bool)   { return 0, false }
 func ExeArgs(pid int) (string, []string) { return "", nil }
 func EnvCwd(pid int) ([]string, string)  { return nil, "" }
+func Cwd(pid int) string                 { return "" }
