@@ -132,9 +132,13 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	e.mu.Lock()
 	d := e.daemon
 	e.mu.Unlock()
-	if d.Running {
+	switch {
+	case d.Running && d.ControlAPI == "off":
+		// Nothing to fix: the helper and the commands work without the API.
+		add("daemon", CheckWarn, fmt.Sprintf("running (pid %d) with its control API off (%s): helper calls read %s directly", d.PID, d.ControlAPIProblem, store.Where()), "")
+	case d.Running:
 		add("daemon", CheckPass, fmt.Sprintf("running (pid %d, %s)", d.PID, d.Socket), "")
-	} else {
+	default:
 		add("daemon", CheckWarn, "no daemon or tray is running: the key is read from "+store.Where()+" on every helper call and is not refreshed", "run `claude-keytray install` to start it at login, or `claude-keytray daemon`")
 	}
 

@@ -4,6 +4,7 @@ package packaging
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -17,6 +18,9 @@ func detach(cmd *exec.Cmd) {
 
 // terminate asks for a clean exit, which removes the socket and releases the lock.
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
+
+// killHint says how a person ends a process that would not stop.
+func killHint(pid int) string { return fmt.Sprintf("end it with `kill -9 %d`", pid) }
 
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)

@@ -2,23 +2,21 @@ package packaging
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
 // Running reports whether the app (tray or daemon) answers on the control socket, and its pid.
 // It asks the running engine itself (GET /api/auth/status), so a pid left in a lock file by a
-// process that died, and since reused, is never taken for ours.
+// process that died, and since reused, is never taken for ours. Where the system has no AF_UNIX
+// sockets (an engine then runs with its control API off) it asks the engine's lock instead.
 func Running(o Options) (int, bool) {
 	if o.Paths.Socket == "" {
 		p, err := auth.DefaultPaths()
@@ -29,24 +27,14 @@ func Running(o Options) (int, bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", o.Paths.Socket)
-		},
-		DisableKeepAlives: true,
-	}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://claude-keytray/api/auth/status", nil)
-	if err != nil {
-		return 0, false
+	c := control.NewClient(o.Paths.Socket)
+	defer c.Close()
+	st, err := c.Status(ctx)
+	if errors.Is(err, control.ErrUnavailable) {
+		pid, ok := control.LockOwner(o.Paths.Socket)
+		return pid, ok && pid > 0
 	}
-	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var st auth.Status
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st) != nil {
 		return 0, false
 	}
 	return st.Daemon.PID, st.Daemon.Running && st.Daemon.PID > 0
@@ -145,7 +133,7 @@ func stopPID(o Options, pid int) error {
 	_ = p.Kill()
 	time.Sleep(100 * time.Millisecond)
 	if alive(pid) {
-		return fmt.Errorf("claude-keytray (pid %d) did not stop; end it with your task manager or `kill -9 %d`", pid, pid)
+		return fmt.Errorf("claude-keytray (pid %d) did not stop; %s", pid, killHint(pid))
 	}
 	return nil
 }

@@ -25,19 +25,36 @@ func keyFromDaemon(ctx context.Context, a *app) (string, bool) {
 
 // currentStatus asks the daemon, else builds the status from the keychain and state files.
 func currentStatus(ctx context.Context, a *app) auth.Status {
-	if st, err := a.client().Status(ctx); err == nil {
+	st, err := a.client().Status(ctx)
+	if err == nil {
 		return st
 	}
 	e := a.engine(nil)
 	e.Load(ctx)
+	e.SetDaemon(offlineDaemon(a, err))
 	return e.Status()
 }
 
 func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
-	if st, err := a.client().Status(ctx); err == nil {
+	st, err := a.client().Status(ctx)
+	if err == nil {
 		return st.Daemon
 	}
-	return auth.DaemonStatus{}
+	return offlineDaemon(a, err)
+}
+
+// offlineDaemon is the daemon's part of the status when its control API did not answer. Where
+// the system has no AF_UNIX sockets an engine may still run (its pid is in the lock file): the
+// status says so, and why nothing can talk to it.
+func offlineDaemon(a *app, err error) auth.DaemonStatus {
+	if !errors.Is(err, control.ErrUnavailable) {
+		return auth.DaemonStatus{}
+	}
+	d := auth.DaemonStatus{ControlAPI: "off", ControlAPIProblem: err.Error()}
+	if pid, ok := control.LockOwner(a.paths.Socket); ok && pid > 0 {
+		d.Running, d.PID = true, pid
+	}
+	return d
 }
 
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.

@@ -35,23 +35,50 @@ SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 	}
 }
 
-// runEngine is what the daemon and the tray share: the app, a context that SIGINT and SIGTERM
-// end, the engine with its control API, a start line in the log, and a clean stop after body.
+// runEngine is what the daemon and the tray share: the app, the log, a context that SIGINT and
+// SIGTERM (and on Windows a stop request, see stop_windows.go) end, the engine with its control
+// API, a start line in the log, and a clean stop after body. Every start-up failure goes to the
+// log as well as to stderr: a tray started at login has no terminal, so the log is the only
+// place its user can read why it did not start.
 func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *app, d *daemon) error) error {
 	a, err := newApp(g)
 	if err != nil {
+		logStartFailure(kind, err)
 		return err
 	}
+	log, closer, err := auth.NewLogger(auth.LogOptions{File: a.paths.LogFile, Stderr: os.Stderr}, a.redactor)
+	if err != nil {
+		return fmt.Errorf("opening the log %s: %w", a.paths.LogFile, err)
+	}
+	defer closer.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d, err := startDaemon(ctx, a, os.Stderr)
+	ctx, stopWatch := watchStopRequest(ctx, log)
+	defer stopWatch()
+	d, err := startDaemon(ctx, a, log)
 	if err != nil {
+		log.Error(kind+" did not start", "pid", os.Getpid(), "err", err)
 		return err
 	}
 	d.log.Info(kind+" started", "pid", os.Getpid(), "socket", a.paths.Socket, "interval", a.cfg.RefreshInterval().String(), "store", a.store.Where())
 	err = body(ctx, a, d)
 	d.stop()
 	return err
+}
+
+// logStartFailure writes a failure from before the app's paths and config were read to the log
+// at its default place, when that can be found.
+func logStartFailure(kind string, err error) {
+	p, perr := auth.DefaultPaths()
+	if perr != nil {
+		return
+	}
+	log, closer, lerr := auth.NewLogger(auth.LogOptions{File: p.LogFile}, &auth.Redactor{})
+	if lerr != nil {
+		return
+	}
+	defer closer.Close()
+	log.Error(kind+" did not start", "pid", os.Getpid(), "err", err)
 }
 
 // daemon is a running engine with its control API; the tray runs the same thing.
@@ -65,23 +92,20 @@ type daemon struct {
 
 // startDaemon takes the per-user lock, starts the control API and loads the key. The engine's
 // loop is the caller's to run.
-func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) {
+func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error) {
 	l, lock, err := control.Listen(a.paths.Socket)
-	if err != nil {
+	api := auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket, ControlAPI: "on"}
+	switch {
+	case errors.Is(err, control.ErrUnavailable):
+		// One engine per user still holds (the lock is ours); only the API is off.
+		api.ControlAPI, api.ControlAPIProblem = "off", err.Error()
+		log.Warn("control API off: other commands work without the daemon", "err", err)
+	case err != nil:
 		var ar *control.AlreadyRunningError
 		if errors.As(err, &ar) {
 			return nil, &exitError{code: 1, err: err}
 		}
 		return nil, fmt.Errorf("starting the control API on %s: %w", a.paths.Socket, err)
-	}
-	var logOpt = auth.LogOptions{File: a.paths.LogFile}
-	if stderr != nil {
-		logOpt.Stderr = stderr
-	}
-	log, closer, err := auth.NewLogger(logOpt, a.redactor)
-	if err != nil {
-		lock.Release()
-		return nil, fmt.Errorf("opening the log %s: %w", a.paths.LogFile, err)
 	}
 	var notifier auth.Notifier
 	if a.cfg.NotificationsOn() {
@@ -98,15 +122,19 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 		Redactor: a.redactor,
 	})
 	e.Load(ctx)
-	e.SetDaemon(auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: a.paths.Socket})
+	e.SetDaemon(api)
 	srv := control.NewServer(e, control.ServerOptions{Logger: log})
 	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		if err := srv.Serve(l); err != nil {
-			log.Error("control API stopped", "err", err)
-		}
-	}()
+	if l == nil {
+		close(served)
+	} else {
+		go func() {
+			defer close(served)
+			if err := srv.Serve(l); err != nil {
+				log.Error("control API stopped", "err", err)
+			}
+		}()
+	}
 	return &daemon{engine: e, log: log, notifier: notifier, stop: func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
@@ -114,6 +142,5 @@ func startDaemon(ctx context.Context, a *app, stderr *os.File) (*daemon, error) 
 		<-served
 		lock.Release()
 		log.Info("daemon stopped", "pid", os.Getpid())
-		closer.Close()
 	}}, nil
 }
