@@ -47,7 +47,7 @@ const startupWait = 15 * time.Second
 // startDirect runs exe in mode in the background, detached from this process and its terminal,
 // and waits until it answers on the control socket.
 func startDirect(o Options) error {
-	cmd := exec.Command(o.Exe, o.Mode.args()...)
+	cmd := exec.Command(TrayExe(o.Exe), o.Mode.args()...)
 	cmd.Dir = o.Paths.Home
 	cmd.Env = backgroundEnv(os.Environ())
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)

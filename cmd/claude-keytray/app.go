@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/packaging"
 )
 
 // app is what every command needs: resolved paths, the config and the key store.
@@ -53,7 +54,8 @@ func exe() string {
 	if r, err := filepath.EvalSymlinks(p); err == nil {
 		p = r
 	}
-	return p
+	// On Windows the helper must run the console program, even when the tray (the GUI one) asks.
+	return packaging.ConsoleExe(p)
 }
 
 // transientExe reports whether the binary lives in a build cache (`go run`), which would make a
