@@ -66,9 +66,13 @@ func DefaultPaths() (Paths, error) {
 	if rd := os.Getenv("XDG_RUNTIME_DIR"); rd != "" {
 		p.RuntimeDir = filepath.Join(rd, AppName)
 	} else {
-		// Without XDG_RUNTIME_DIR (servers, containers, macOS, Windows) a per-user private
-		// folder under the temp dir; the daemon creates it 0700 and checks its owner.
+		// Without XDG_RUNTIME_DIR (servers, containers, macOS) a per-user private folder under
+		// the temp dir; the daemon creates it 0700 and checks its owner. Windows has no uid
+		// (os.Getuid is -1), and its temp folder is the user's own.
 		p.RuntimeDir = filepath.Join(os.TempDir(), AppName+"-"+strconv.Itoa(os.Getuid()))
+		if runtime.GOOS == "windows" {
+			p.RuntimeDir = filepath.Join(os.TempDir(), AppName)
+		}
 	}
 	p.Socket = filepath.Join(p.RuntimeDir, "control.sock")
 	return p, nil

@@ -36,8 +36,16 @@ func (e *AlreadyRunningError) Error() string {
 
 // ErrUnavailable means this system cannot serve the control API at all: it has no AF_UNIX
 // sockets (Windows before 10 1803, and wine). Clients then work as with no daemon running, and
-// an engine runs without the API; errors wrapping it also wrap ErrNotRunning.
-var ErrUnavailable = fmt.Errorf("%w: this system has no AF_UNIX sockets, so the control API is off", ErrNotRunning)
+// an engine runs without the API. errors.Is(err, ErrNotRunning) holds for it too.
+var ErrUnavailable error = unavailableError{}
+
+// NoUnixSockets says why the control API is unavailable, for status.
+const NoUnixSockets = "this system has no AF_UNIX sockets"
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string        { return "the control API is unavailable: " + NoUnixSockets }
+func (unavailableError) Is(target error) bool { return target == ErrNotRunning }
 
 // Lock is the per-user daemon lock taken by Listen. Release gives it up.
 type Lock struct {

@@ -50,7 +50,7 @@ func offlineDaemon(a *app, err error) auth.DaemonStatus {
 	if !errors.Is(err, control.ErrUnavailable) {
 		return auth.DaemonStatus{}
 	}
-	d := auth.DaemonStatus{ControlAPI: "off", ControlAPIProblem: err.Error()}
+	d := auth.DaemonStatus{ControlAPI: "off", ControlAPIProblem: control.NoUnixSockets}
 	if pid, ok := control.LockOwner(a.paths.Socket); ok && pid > 0 {
 		d.Running, d.PID = true, pid
 	}

@@ -98,7 +98,7 @@ func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error)
 	switch {
 	case errors.Is(err, control.ErrUnavailable):
 		// One engine per user still holds (the lock is ours); only the API is off.
-		api.ControlAPI, api.ControlAPIProblem = "off", err.Error()
+		api.ControlAPI, api.ControlAPIProblem = "off", control.NoUnixSockets
 		log.Warn("control API off: other commands work without the daemon", "err", err)
 	case err != nil:
 		var ar *control.AlreadyRunningError
