@@ -193,17 +193,13 @@ func plaintextKeyFiles(p Paths, store Store) []plainFinding {
 	return out
 }
 
-// permissionProblems lists files that others could read or change.
+// permissionProblems lists files that others could read or change (fileperm_*.go say what
+// that means on each OS).
 func permissionProblems(p Paths, store Store) [][2]string {
 	var out [][2]string
 	check := func(path string, forbidden fs.FileMode, what string) {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return
-		}
-		if m := fi.Mode().Perm(); m&forbidden != 0 {
-			want := m &^ forbidden
-			out = append(out, [2]string{fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("chmod %04o %q", want, path)})
+		if problem, fix := othersMay(path, forbidden, what); problem != "" {
+			out = append(out, [2]string{problem, fix})
 		}
 	}
 	check(p.ClaudeDir, 0o022, "the Claude folder")
