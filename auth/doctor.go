@@ -197,18 +197,18 @@ func plaintextKeyFiles(p Paths, store Store) []plainFinding {
 // that means on each OS).
 func permissionProblems(p Paths, store Store) [][2]string {
 	var out [][2]string
-	check := func(path string, forbidden fs.FileMode, what string) {
-		if problem, fix := othersMay(path, forbidden, what); problem != "" {
+	check := func(path string, forbidden fs.FileMode, what string, secret bool) {
+		if problem, fix := othersMay(path, forbidden, what, secret); problem != "" {
 			out = append(out, [2]string{problem, fix})
 		}
 	}
-	check(p.ClaudeDir, 0o022, "the Claude folder")
-	check(p.SettingsPath, 0o022, "the Claude settings")
-	check(p.HelperPath, 0o077, "the helper script")
-	check(p.StateDir, 0o077, "the state folder")
-	check(p.ConfigDir, 0o022, "the config folder")
+	check(p.ClaudeDir, 0o022, "the Claude folder", false)
+	check(p.SettingsPath, 0o022, "the Claude settings", false)
+	check(p.HelperPath, 0o077, "the helper script", false)
+	check(p.StateDir, 0o077, "the state folder", false)
+	check(p.ConfigDir, 0o022, "the config folder", false)
 	if store.Kind() == "file" {
-		check(p.PlainKeyFile, 0o077, "the key file")
+		check(p.PlainKeyFile, 0o077, "the key file", true)
 	}
 	return out
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // othersMay reports path when its mode grants others any of the forbidden bits, with the chmod
-// that takes them away.
-func othersMay(path string, forbidden fs.FileMode, what string) (problem, fix string) {
+// that takes them away. Whether the file holds a secret makes no difference to the bits.
+func othersMay(path string, forbidden fs.FileMode, what string, _ bool) (problem, fix string) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", ""

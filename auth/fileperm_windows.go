@@ -11,10 +11,11 @@ import (
 )
 
 // othersMay reports path when it belongs to someone else, or when its access list lets someone
-// other than the user, SYSTEM and the administrators do what forbidden forbids (its group and
-// other write bits mean changing it, its read bits reading it). Windows has no mode bits: Go
-// reports 0666 or 0777 for every file, which says nothing.
-func othersMay(path string, forbidden fs.FileMode, what string) (problem, fix string) {
+// other than the user, SYSTEM and the administrators change it (forbidden's write bits) or,
+// for a file that holds a secret, read it. Windows has no mode bits: Go reports 0666 or 0777 for
+// every file, which says nothing. A file without a secret that others can read (the helper,
+// the state folder) is no problem here, as a Windows profile's files often are.
+func othersMay(path string, forbidden fs.FileMode, what string, secret bool) (problem, fix string) {
 	if _, err := os.Stat(path); err != nil {
 		return "", ""
 	}
@@ -30,11 +31,12 @@ func othersMay(path string, forbidden fs.FileMode, what string) (problem, fix st
 	if err == nil && owner != nil && !trusted(owner, me) {
 		return fmt.Sprintf("%s %s belongs to %s, not to you", what, path, sidName(owner)), fmt.Sprintf("takeown /F %q", path)
 	}
+	const writes = windows.GENERIC_WRITE | windows.GENERIC_ALL | windows.WRITE_DAC | windows.WRITE_OWNER | windows.DELETE | windows.FILE_WRITE_DATA | windows.FILE_APPEND_DATA
 	var deny windows.ACCESS_MASK
 	if forbidden&0o022 != 0 {
-		deny |= windows.GENERIC_WRITE | windows.GENERIC_ALL | windows.WRITE_DAC | windows.WRITE_OWNER | windows.DELETE | windows.FILE_WRITE_DATA | windows.FILE_APPEND_DATA
+		deny |= writes
 	}
-	if forbidden&0o044 != 0 {
+	if secret && forbidden&0o044 != 0 {
 		deny |= windows.GENERIC_READ | windows.GENERIC_ALL | windows.FILE_READ_DATA
 	}
 	dacl, _, err := sd.DACL()
@@ -44,8 +46,8 @@ func othersMay(path string, forbidden fs.FileMode, what string) (problem, fix st
 	if dacl == nil {
 		return fmt.Sprintf("%s %s has no access list: everyone may read and change it", what, path), fmt.Sprintf("icacls %q /inheritance:r /grant:r \"%%USERNAME%%:F\"", path)
 	}
-	var who []string
-	var sids []string
+	var who, sids []string
+	change := false
 	for i := uint32(0); i < uint32(dacl.AceCount); i++ {
 		var ace *windows.ACCESS_ALLOWED_ACE
 		if windows.GetAce(dacl, i, &ace) != nil {
@@ -59,14 +61,15 @@ func othersMay(path string, forbidden fs.FileMode, what string) (problem, fix st
 			continue
 		}
 		who = append(who, sidName(sid))
+		change = change || ace.Mask&writes != 0
 		sids = append(sids, "*"+sid.String())
 	}
 	if len(who) == 0 {
 		return "", ""
 	}
-	verb := "change"
-	if forbidden&0o044 != 0 {
-		verb = "read or change"
+	verb := "read"
+	if change {
+		verb = "change"
 	}
 	return fmt.Sprintf("%s %s lets %s %s it", what, path, strings.Join(who, ", "), verb), fmt.Sprintf("icacls %q /remove:g %s", path, strings.Join(sids, " "))
 }
