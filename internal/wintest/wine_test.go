@@ -38,6 +38,8 @@ type wineWorld struct {
 }
 
 const (
+	desktopW, desktopH = 1024, 700
+	desktopSize        = "1024x700"
 	// progDir holds the programs; its name needs the console code page (CP437 here).
 	progDir = `Jösé Ñ\Programs`
 	// claudeDir is CLAUDE_CONFIG_DIR, with what cmd would expand or split if it could.
@@ -157,7 +159,8 @@ func TestWindowsUnderWine(t *testing.T) {
 		started := time.Now()
 		// explorer.exe as the parent and no console: what the Run key and a double-click give.
 		// Started for the whole test: the subtests below talk to this tray.
-		w.env.Start(top, "wine", "explorer", "/desktop=keytray,1024x700", gui)
+		// A desktop named "shell" gets wine's taskbar and notification area.
+		w.env.Start(top, "wine", "explorer", "/desktop=shell,"+desktopSize, gui)
 		st := w.waitStatus(t, console, "the tray to hold the engine's lock", 60*time.Second, func(st auth.Status) bool { return st.Daemon.Running })
 		trayPID = st.Daemon.PID
 		if st.Daemon.ControlAPI != "off" {
@@ -171,7 +174,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		if !strings.Contains(log, "tray started") || !strings.Contains(log, "control API off") {
 			t.Fatalf("the log does not say the tray started with its control API off:\n%s", log)
 		}
-		w.screenshot(t)
+		w.wantTrayIcon(t)
 	})
 
 	t.Run("commands work beside a tray whose control API is off", func(t *testing.T) {
@@ -442,11 +445,25 @@ func (w *wineWorld) log(t *testing.T) string {
 	return string(b)
 }
 
-// screenshot saves the screen (wine's desktop, its taskbar and the notification area) as
-// wine-tray.png in $CLAUDE_KEYTRAY_SCREENSHOTS, or in the test's folder.
-func (w *wineWorld) screenshot(t *testing.T) image.Image {
+// wantTrayIcon waits for the icon in the notification area, at the right end of wine's
+// taskbar (the bottom 20 pixels of its desktop), and saves the screen as wine-tray.png in
+// $CLAUDE_KEYTRAY_SCREENSHOTS, or in the test's folder. The taskbar is white and grey; the
+// icon is the only thing in colour there.
+func (w *wineWorld) wantTrayIcon(t *testing.T) {
 	t.Helper()
-	img := w.env.Screenshot(t)
+	area := image.Rect(desktopW-64, desktopH-24, desktopW, desktopH)
+	var img image.Image
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		img = w.env.Screenshot(t)
+		if colourful(img, area) >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	dir := os.Getenv("CLAUDE_KEYTRAY_SCREENSHOTS")
 	if dir == "" {
 		dir = w.env.Dir
@@ -461,5 +478,22 @@ func (w *wineWorld) screenshot(t *testing.T) image.Image {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
-	return img
+	if n := colourful(img, area); n < 20 {
+		t.Fatalf("no icon in wine's notification area (%d coloured pixels in %v); see %s", n, area, path)
+	}
+}
+
+// colourful counts the pixels in r that are clearly not grey.
+func colourful(img image.Image, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			c, g, b, _ := img.At(x, y).RGBA()
+			hi, lo := max(c, g, b)>>8, min(c, g, b)>>8
+			if hi-lo > 60 {
+				n++
+			}
+		}
+	}
+	return n
 }
