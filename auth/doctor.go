@@ -154,9 +154,13 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	if opt.Daemon != nil {
 		d = *opt.Daemon
 	}
-	if d.Running {
+	switch {
+	case d.Running && d.ControlAPI == "off":
+		// Nothing to fix: the helper and the commands work without the API.
+		add("daemon", CheckWarn, fmt.Sprintf("running (pid %d) with its control API off (%s): helper calls read %s directly", d.PID, d.ControlAPIProblem, store.Where()), "")
+	case d.Running:
 		add("daemon", CheckPass, fmt.Sprintf("running (pid %d, %s)", d.PID, d.Socket), "")
-	} else {
+	default:
 		add("daemon", CheckWarn, "no daemon or tray is running: the key is read from "+store.Where()+" on every helper call and is not refreshed", "run `claude-keytray install` to start it at login, or `claude-keytray daemon`")
 	}
 
@@ -230,33 +234,29 @@ func plaintextKeyFiles(p Paths, cwd string, store Store) []plainFinding {
 	return out
 }
 
-// permissionProblems lists files that others could read or change.
+// permissionProblems lists files that others could read or change (fileperm_*.go say what
+// that means on each OS).
 func (e *Engine) permissionProblems(p Paths, store Store) [][2]string {
 	var out [][2]string
-	check := func(path string, forbidden fs.FileMode, what string) {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return
-		}
-		if m := fi.Mode().Perm(); m&forbidden != 0 {
-			want := m &^ forbidden
-			out = append(out, [2]string{fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("chmod %04o %q", want, path)})
+	check := func(path string, forbidden fs.FileMode, what string, secret bool) {
+		if problem, fix := othersMay(path, forbidden, what, secret); problem != "" {
+			out = append(out, [2]string{problem, fix})
 		}
 	}
 	// Whoever can write these can make the helper print their key, or run their program as
 	// claude-keytray: the binary and its folder, the home folder, the Claude folder (the helper's).
 	if exe := e.opts.Exe; exe != "" {
-		check(exe, 0o002, "the program")
-		check(filepath.Dir(exe), 0o002, "the program's folder")
+		check(exe, 0o002, "the program", false)
+		check(filepath.Dir(exe), 0o002, "the program's folder", false)
 	}
-	check(p.Home, 0o002, "the home folder")
-	check(p.Claude.Dir, 0o022, "the Claude folder")
-	check(p.Claude.Settings, 0o022, "the Claude settings")
-	check(p.Claude.Helper, 0o077, "the helper script")
-	check(p.StateDir, 0o077, "the state folder")
-	check(p.ConfigDir, 0o022, "the config folder")
+	check(p.Home, 0o002, "the home folder", false)
+	check(p.Claude.Dir, 0o022, "the Claude folder", false)
+	check(p.Claude.Settings, 0o022, "the Claude settings", false)
+	check(p.Claude.Helper, 0o077, "the helper script", false)
+	check(p.StateDir, 0o077, "the state folder", false)
+	check(p.ConfigDir, 0o022, "the config folder", false)
 	if store.Kind() == "file" {
-		check(p.PlainKeyFile, 0o077, "the key file")
+		check(p.PlainKeyFile, 0o077, "the key file", true)
 	}
 	return out
 }

@@ -29,6 +29,8 @@ var (
 	ErrNoKey = errors.New("no key stored")
 	// ErrKeychainUnavailable means the keychain could not be reached, is locked or timed out.
 	ErrKeychainUnavailable = errors.New("keychain unavailable or locked")
+	// ErrKeyTooLarge means the keychain works but refuses an item the size of this key.
+	ErrKeyTooLarge = errors.New("the key is too large for the keychain")
 )
 
 // Store keeps the one key claude-keytray serves.
@@ -153,6 +155,9 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 			if errors.Is(r.err, keyring.ErrNotFound) {
 				return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
 			}
+			if errors.Is(r.err, keyring.ErrSetDataTooBig) {
+				return "", ErrKeyTooLarge
+			}
 			if wasLocked {
 				return "", fmt.Errorf("%w: %s %s: the keychain stayed locked (%v): the unlock dialog was dismissed or could not be shown; unlock it and try again", ErrKeychainLocked, op, s.Where(), r.err)
 			}
@@ -176,6 +181,9 @@ func (s *KeyringStore) Get(ctx context.Context) (string, error) {
 // CreateItem with replace, Keychain's update, CredWrite): there is no delete-then-set window.
 func (s *KeyringStore) Set(ctx context.Context, secret string) error {
 	_, err := s.call(ctx, "writing to", func() (string, error) { return "", keyring.Set(s.Service, s.Account, secret) })
+	if errors.Is(err, ErrKeyTooLarge) {
+		return fmt.Errorf("%w: this key is %d bytes and %s; keep a key this long in a source command (CLAUDE_KEYTRAY_SOURCE) or use --store file", err, len(secret), keychainSizeLimit)
+	}
 	return err
 }
 

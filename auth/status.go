@@ -77,6 +77,11 @@ type DaemonStatus struct {
 	Socket  string `json:"socket,omitempty"`
 	// Tray is "registered", "headless" (no tray host) or "" for the plain daemon.
 	Tray string `json:"tray,omitempty"`
+	// ControlAPI is "on" when the control API serves on Socket, "off" when it cannot listen
+	// (ControlAPIProblem says why, e.g. no AF_UNIX sockets): the engine works either way, and
+	// other commands then work as with no daemon.
+	ControlAPI        string `json:"control_api,omitempty"`
+	ControlAPIProblem string `json:"control_api_problem,omitempty"`
 }
 
 // StoreStatus says where the key is kept and whether that store answers.

@@ -20,8 +20,11 @@ const runValue = AppID
 // RunKeyPath is how the changes name the entry.
 const RunKeyPath = `HKCU\` + runKey + `\` + runValue
 
-// runCommand is the entry's data: the quoted program and the mode.
-func runCommand(o Options) string { return `"` + o.Exe + `" ` + strings.Join(o.Mode.args(), " ") }
+// runCommand is the entry's data: the quoted program and the mode. It names the GUI program
+// (TrayExe), so that signing in opens no console window.
+func runCommand(o Options) string {
+	return `"` + TrayExe(o.Exe) + `" ` + strings.Join(o.Mode.args(), " ")
+}
 
 // Enable sets the Run entry.
 func Enable(o Options) ([]claude.Change, error) {

@@ -3,6 +3,7 @@
 package packaging
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
@@ -16,3 +17,6 @@ func detach(cmd *exec.Cmd) {
 
 // terminate asks for a clean exit, which removes the socket and releases the lock.
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
+
+// killHint says how a person ends a process that would not stop.
+func killHint(pid int) string { return fmt.Sprintf("end it with `kill -9 %d`", pid) }

@@ -16,7 +16,8 @@ import (
 
 // Running reports whether the app (tray or daemon) answers on the control socket, and its pid.
 // It asks the running engine itself (GET /api/auth/status), so a pid left in a lock file by a
-// process that died, and since reused, is never taken for ours.
+// process that died, and since reused, is never taken for ours. Where the system has no AF_UNIX
+// sockets (an engine then runs with its control API off) it asks the engine's lock instead.
 func Running(o Options) (int, bool) {
 	if o.Paths.Socket == "" && o.Paths.SocketRecord == "" {
 		p, err := auth.DefaultPaths()
@@ -31,6 +32,10 @@ func Running(o Options) (int, bool) {
 	c := control.ClientFor(o.Paths)
 	defer c.Close()
 	st, err := c.Status(ctx)
+	if errors.Is(err, control.ErrUnavailable) {
+		pid, ok := control.LockOwner(o.Paths.Socket)
+		return pid, ok && pid > 0
+	}
 	if err != nil {
 		return 0, false
 	}
@@ -44,7 +49,7 @@ const startupWait = 15 * time.Second
 // startDirect runs exe in mode in the background, detached from this process and its terminal,
 // and waits until it answers on the control socket.
 func startDirect(o Options) error {
-	cmd := exec.Command(o.Exe, o.Mode.args()...)
+	cmd := exec.Command(TrayExe(o.Exe), o.Mode.args()...)
 	cmd.Dir = o.Paths.Home
 	cmd.Env = backgroundEnv(os.Environ())
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
@@ -130,7 +135,7 @@ func stopPID(o Options, pid int) error {
 	_ = p.Kill()
 	time.Sleep(100 * time.Millisecond)
 	if control.ProcessAlive(pid) {
-		return fmt.Errorf("claude-keytray (pid %d) did not stop; end it with your task manager or `kill -9 %d`", pid, pid)
+		return fmt.Errorf("claude-keytray (pid %d) did not stop; %s", pid, killHint(pid))
 	}
 	return nil
 }

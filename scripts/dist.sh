@@ -5,8 +5,10 @@
 #   scripts/dist.sh linux      static binaries for linux/amd64 and linux/arm64, and a .deb and
 #                              an .rpm for each
 #   scripts/dist.sh packages   the .deb and .rpm for this machine's architecture only
-#   scripts/dist.sh windows    claude-keytray.exe for windows/amd64: icon, manifest and version
-#                              resources, no console window for the tray
+#   scripts/dist.sh windows    for windows/amd64, with icon, manifest and version resources:
+#                              claude-keytray.exe, the console program (prompt, helper), and
+#                              claude-keytrayw.exe, the same program linked as a GUI program, which
+#                              the Run key and the Start menu start: no console window for the tray
 #   scripts/dist.sh macos      Claude Keytray.app and a zip of it. Needs macOS: the menu bar
 #                              code is cgo against the macOS SDK, so it cannot be cross-built
 #   scripts/dist.sh ci         the CI checks: cross-compile linux/amd64, linux/arm64 and
@@ -98,9 +100,10 @@ windows() {
 	CLEANUP+=("$ROOT/cmd/claude-keytray/rsrc_windows_amd64.syso")
 	say "go-winres: icon, manifest, version"
 	"$GO" run "$WINRES" make --in "$DIST/tree/windows/winres.json" --out cmd/claude-keytray/rsrc --arch amd64
-	# -H=windowsgui: no console window for the tray; the CLI attaches to its terminal's
-	# console itself (cmd/claude-keytray/console_windows.go).
-	build windows amd64 "$DIST/windows-amd64/claude-keytray.exe" "-H=windowsgui"
+	# Two programs: cmd and PowerShell wait only for a console program, so the CLI and the helper
+	# are one; -H=windowsgui makes the tray's, which opens no console window at sign-in.
+	build windows amd64 "$DIST/windows-amd64/claude-keytray.exe"
+	build windows amd64 "$DIST/windows-amd64/claude-keytrayw.exe" "-H=windowsgui"
 }
 
 macos() {
@@ -131,7 +134,8 @@ macos() {
 ci() {
 	build linux amd64 "$DIST/linux-amd64/claude-keytray"
 	build linux arm64 "$DIST/linux-arm64/claude-keytray"
-	build windows amd64 "$DIST/windows-amd64/claude-keytray.exe" "-H=windowsgui"
+	build windows amd64 "$DIST/windows-amd64/claude-keytray.exe"
+	build windows amd64 "$DIST/windows-amd64/claude-keytrayw.exe" "-H=windowsgui"
 
 	# The tray's macOS code is cgo; everything below it must still compile for darwin.
 	say "go vet (GOOS=darwin) ./auth/... ./packaging/... ./assets/... ./cmd/claude-keytray-key"

@@ -257,6 +257,23 @@ func waitMenu(t *testing.T, it testenv.TrayItem, want string, limit time.Duratio
 	}
 }
 
+// waitRefreshed waits until the menu shows status and the refresh line refreshLine: a state
+// shown before the first refresh (no key is known at once) comes with "Not refreshed yet".
+func waitRefreshed(t *testing.T, it testenv.TrayItem, status, refreshLine string, limit time.Duration) []testenv.MenuEntry {
+	t.Helper()
+	start := time.Now()
+	for {
+		m, _ := waitMenu(t, it, status, limit)
+		if len(m) > statusIndex+1 && m[statusIndex+1].Label == refreshLine {
+			return m
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("the menu did not show %q within %v; it shows %q", refreshLine, limit, menuText(m))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // iconState says which state icon a pixmap is: the one it is closest to.
 func iconState(t *testing.T, got image.Image) assets.State {
 	t.Helper()
@@ -1161,7 +1178,7 @@ func TestTrayNoKeyFirstRun(t *testing.T) {
 	key := newKey(t)
 	d.api.SetAccepted(key)
 	_, it := d.startTray(t)
-	m, _ := waitMenu(t, it, "Claude key: No key", 10*time.Second)
+	m := waitRefreshed(t, it, "Claude key: No key", refreshedNow, 10*time.Second)
 	checkShown(t, it, m, "No key", refreshedNow, assets.NoKey)
 	d.notes.WaitFor(t, func(n testenv.Notification) bool {
 		return n.AppName == tray.DisplayName && n.Summary == "Claude Keytray has no key yet" && strings.Contains(n.Body, tray.LabelAddKey)

@@ -446,8 +446,14 @@ func refusalText(err error, fp string) string {
 			"Check that you copied the whole key, or create a new one at " + KeysPage + "."
 	case errors.Is(err, auth.ErrSourceIsAuthority):
 		// The source gives the key: one stored here would be put back at the next refresh.
-		return "Your key comes from a source command, so a key typed here would not last.\n" +
-			"Update it where the source reads it, or remove the source from the settings."
+		where := ""
+		if rest, ok := strings.CutPrefix(err.Error(), auth.ErrSourceIsAuthority.Error()+" ("); ok {
+			if setting, _, ok := strings.Cut(rest, ")"); ok {
+				where = " (" + setting + ")"
+			}
+		}
+		return "Your key comes from a source command" + where + ", so a key typed here would not last.\n" +
+			"Update it where the source reads it, or remove the source to manage the key here."
 	}
 	if fp == "" {
 		fp = "the key"

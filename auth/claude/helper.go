@@ -25,7 +25,8 @@ const helperMarker = Program + " apiKeyHelper"
 // time), else exe itself.
 func HelperScript(exe string) []byte {
 	if runtime.GOOS == "windows" {
-		return helperScriptCmd(exe)
+		b, _ := cmdHelperBytes(exe) // WriteHelper reports a path that cannot be written
+		return b
 	}
 	return helperScriptSh(exe)
 }
@@ -58,6 +59,11 @@ func shSingleQuote(s string) string {
 func WriteHelper(path, exe string) error {
 	if !filepath.IsAbs(exe) {
 		return fmt.Errorf("writing the helper %s: the program path %q is not absolute; pass the full path of claude-keytray", path, exe)
+	}
+	if runtime.GOOS == "windows" {
+		if _, err := cmdHelperBytes(exe); err != nil {
+			return fmt.Errorf("writing the helper %s: %w", path, err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the folder for the helper %s: %w", path, err)

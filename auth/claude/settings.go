@@ -397,12 +397,21 @@ func SettingsWired(settingsPath, helperPath string) (bool, error) {
 // through /bin/sh (cmd on Windows), so a path with spaces or shell characters is quoted.
 func HelperSettingValue(helperPath string) string {
 	if runtime.GOOS == "windows" {
-		if strings.ContainsAny(helperPath, " \t&()[]{}^=;!'+,`~%") {
-			return `"` + helperPath + `"`
-		}
-		return helperPath
+		return cmdQuote(helperPath)
 	}
 	return shQuoteIfNeeded(helperPath)
+}
+
+// cmdQuote quotes a path for cmd /s /c when it holds spaces or cmd's special characters. cmd
+// expands %VAR% even inside quotes, and has no escape for % on its command line; so each % is
+// left outside the quotes, right before a quote: the text between two % then holds a quote,
+// which names no variable, and cmd leaves it as it is. C:\a\%OS%\h.cmd becomes
+// "C:\a\"%"OS"%"\h.cmd".
+func cmdQuote(path string) string {
+	if !strings.ContainsAny(path, " \t&()[]{}^=;!'+,`~%") {
+		return path
+	}
+	return `"` + strings.ReplaceAll(path, "%", `"%"`) + `"`
 }
 
 // shQuoteIfNeeded leaves a word of plain characters alone and single-quotes anything else.
@@ -503,15 +512,31 @@ func shWord(s string) (string, bool) {
 	return b.String(), b.Len() > 0
 }
 
-// cmdWord reads s as one cmd word, optionally in double quotes.
+// cmdWord reads s as one cmd word: plain characters and quoted runs (in which spaces and
+// & | < > ^ are literal), the quotes dropped. Anything cmd would expand or split is refused.
 func cmdWord(s string) (string, bool) {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1]
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '%':
+			// Only where cmd cannot expand it (see cmdQuote).
+			if quoted || i+1 < len(s) && s[i+1] != '"' {
+				return "", false
+			}
+			b.WriteByte(c)
+		case quoted:
+			b.WriteByte(c)
+		case strings.IndexByte("&|<>^ \t", c) >= 0:
+			return "", false
+		default:
+			b.WriteByte(c)
+		}
 	}
-	if strings.ContainsAny(s, "\"&|<>^") {
-		return "", false
-	}
-	return s, s != ""
+	return b.String(), !quoted && b.Len() > 0
 }
 
 // samePath compares paths after cleaning them, then as files (a symlinked folder, say).

@@ -414,3 +414,29 @@ func TestSetThenRemoveGivesBackTheBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestCmdQuote: the Windows apiKeyHelper value for awkward helper paths reads back as that path,
+// and no % in it is one cmd would expand (cmd /s /c itself is run under wine by internal/wintest).
+func TestCmdQuote(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{`C:\Users\me\.claude\auth_helper.cmd`, `C:\Users\me\.claude\auth_helper.cmd`},
+		{`C:\Program Files (x86)\a & b\h.cmd`, `"C:\Program Files (x86)\a & b\h.cmd"`},
+		{`C:\Users\José\%OS%\h.cmd`, `"C:\Users\José\"%"OS"%"\h.cmd"`},
+		{`C:\x\100%\h.cmd`, `"C:\x\100"%"\h.cmd"`},
+		{`C:\x\^!\h.cmd`, `"C:\x\^!\h.cmd"`},
+	} {
+		got := cmdQuote(tc.path)
+		if got != tc.want {
+			t.Errorf("cmdQuote(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+		if w, ok := cmdWord(got); !ok || w != tc.path {
+			t.Errorf("cmdWord(%q) = %q, %v; want %q", got, w, ok, tc.path)
+		}
+	}
+	// A value cmd would expand or split is not taken for the helper.
+	for _, v := range []string{`C:\%OS%\h.cmd`, `"C:\%OS%\h.cmd"`, `C:\a b\h.cmd`, `C:\a\h.cmd & calc`, `"C:\a\h.cmd`} {
+		if w, ok := cmdWord(v); ok {
+			t.Errorf("cmdWord(%q) = %q, true; want it refused", v, w)
+		}
+	}
+}

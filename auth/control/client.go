@@ -218,11 +218,15 @@ func (c *Client) keyError(ctx context.Context, err error, ctxBound bool, limit t
 	return fmt.Errorf("asking the claude-keytray daemon on %s for the key: %w", c.socket, err)
 }
 
-// transportError marks "nobody listens" as ErrNotRunning so callers can fall back.
+// transportError marks "nobody listens" as ErrNotRunning, and "no AF_UNIX here" as
+// ErrUnavailable (which is also ErrNotRunning), so callers can fall back.
 func (c *Client) transportError(err error) error {
 	var ue *UnsafeSocketError
 	if errors.As(err, &ue) {
 		return ue
+	}
+	if socketsUnsupported(err) {
+		return fmt.Errorf("%w (dialling %s: %w)", ErrUnavailable, c.socket, err)
 	}
 	if notListening(err) {
 		return fmt.Errorf("%w (nothing listens on %s): %w", ErrNotRunning, c.socket, err)

@@ -33,6 +33,19 @@ func (e *AlreadyRunningError) Error() string {
 	return "already running (pid " + strconv.Itoa(e.PID) + ")"
 }
 
+// ErrUnavailable means this system cannot serve the control API at all: it has no AF_UNIX
+// sockets (Windows before 10 1803, and wine). Clients then work as with no daemon running, and
+// an engine runs without the API. errors.Is(err, ErrNotRunning) holds for it too.
+var ErrUnavailable error = unavailableError{}
+
+// NoUnixSockets says why the control API is unavailable, for status.
+const NoUnixSockets = "this system has no AF_UNIX sockets"
+
+type unavailableError struct{}
+
+func (unavailableError) Error() string        { return "the control API is unavailable: " + NoUnixSockets }
+func (unavailableError) Is(target error) bool { return target == ErrNotRunning }
+
 // Lock is the per-user daemon lock taken by Listen. Release gives it up.
 type Lock struct {
 	dir    string
@@ -48,6 +61,9 @@ type Lock struct {
 // socketPath. A socket file left behind by a killed daemon is replaced; a live daemon makes
 // Listen fail with *AlreadyRunningError. Call Lock.Release when done: closing the listener
 // alone leaves the socket file and the lock in place.
+//
+// On a system without AF_UNIX sockets Listen returns a nil listener, the lock (still held, so
+// that one engine runs per user all the same) and an error wrapping ErrUnavailable.
 func Listen(socketPath string) (net.Listener, *Lock, error) {
 	if socketPath == "" {
 		return nil, nil, errors.New("the control socket path is empty; set XDG_RUNTIME_DIR or HOME")
@@ -71,6 +87,9 @@ func Listen(socketPath string) (net.Listener, *Lock, error) {
 		return nil, nil, err
 	}
 	l, err := net.Listen("unix", socketPath)
+	if err != nil && socketsUnsupported(err) {
+		return nil, lk, fmt.Errorf("%w (listening on %s: %v)", ErrUnavailable, socketPath, err)
+	}
 	if err != nil {
 		lk.Release()
 		return nil, nil, fmt.Errorf("listening on the control socket %s: %w", socketPath, err)
@@ -156,6 +175,25 @@ func ReadPID(socketPath string) (int, bool) {
 		return 0, false
 	}
 	return pid, true
+}
+
+// LockOwner returns the pid of the engine that holds the per-user lock next to socketPath. Where
+// nothing can dial the socket (ErrUnavailable) the lock is how to tell that an engine runs; a
+// pid left in a lock file nobody holds is not reported.
+func LockOwner(socketPath string) (int, bool) {
+	path := filepath.Join(filepath.Dir(socketPath), auth.LockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	if free, err := tryLock(f); err != nil || free {
+		if free {
+			unlock(f)
+		}
+		return 0, false
+	}
+	return waitForPID(path), true
 }
 
 // removeStaleSocket deletes a socket file nobody serves any more: we hold the lock, so no live

@@ -13,3 +13,6 @@ import (
 func notListening(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED)
 }
+
+// socketsUnsupported: every unix has AF_UNIX.
+func socketsUnsupported(err error) bool { return false }

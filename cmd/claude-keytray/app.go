@@ -11,6 +11,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/logging"
+	"github.com/claude-keytray/claude-keytray/packaging"
 )
 
 // app is what every command needs: resolved paths, the config and the key store.
@@ -75,9 +76,10 @@ func exe() string {
 		real = r
 	}
 	if ran := ranAs(os.Args[0]); ran != "" && sameFile(ran, real) {
-		return ran
+		real = ran
 	}
-	return real
+	// On Windows the helper must run the console program, even when the tray (the GUI one) asks.
+	return packaging.ConsoleExe(real)
 }
 
 // ranAs is the absolute path argv0 names: itself with a separator, else found on PATH.

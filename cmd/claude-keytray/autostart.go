@@ -20,6 +20,9 @@ type autostartResult struct {
 	pid       int
 	// alreadyRunning: an instance was running before; nothing was started.
 	alreadyRunning bool
+	// started: this run started the app and it answered (pid may still be 0 where the
+	// running app's pid cannot be read).
+	started bool
 }
 
 // autostartOptions keeps the mode an earlier install chose; otherwise the session decides.
@@ -53,10 +56,12 @@ func enableAutostart(a *app, dryRun bool) (autostartResult, error) {
 	if err := packaging.Start(o); err != nil {
 		return res, err
 	}
+	res.started = true
 	res.pid, _ = packaging.Running(o)
 	return res, nil
 }
 
+// printAutostart says what enableAutostart did; a start that failed is left to the error.
 func printAutostart(w io.Writer, res autostartResult, dryRun bool) {
 	fmt.Fprintf(w, "Login autostart: %s mode, %s.\n", res.mode, res.why)
 	printDetailedChanges(w, res.changes, dryRun)
@@ -65,12 +70,20 @@ func printAutostart(w io.Writer, res autostartResult, dryRun bool) {
 	}
 	switch {
 	case res.alreadyRunning:
-		fmt.Fprintf(w, "claude-keytray is already running (pid %d).\n", res.pid)
+		fmt.Fprintf(w, "claude-keytray is already running%s.\n", pidNote(res.pid))
 	case dryRun:
 		fmt.Fprintf(w, "would: start claude-keytray %s in the background\n", res.mode)
-	default:
-		fmt.Fprintf(w, "started claude-keytray %s in the background (pid %d)\n", res.mode, res.pid)
+	case res.started:
+		fmt.Fprintf(w, "started claude-keytray %s in the background%s\n", res.mode, pidNote(res.pid))
 	}
+}
+
+// pidNote is " (pid N)", or nothing when the pid is not known.
+func pidNote(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (pid %d)", pid)
 }
 
 func printDetailedChanges(w io.Writer, changes []claude.Change, dryRun bool) {

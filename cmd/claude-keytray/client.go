@@ -72,6 +72,7 @@ func currentStatus(ctx context.Context, a *app) auth.Status {
 	a.noteUnsafe(err)
 	e := a.engine(nil)
 	e.Load(ctx)
+	e.SetDaemon(offlineDaemon(a, err))
 	return e.Status()
 }
 
@@ -81,7 +82,21 @@ func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {
 		return st.Daemon
 	}
 	a.noteUnsafe(err)
-	return auth.DaemonStatus{}
+	return offlineDaemon(a, err)
+}
+
+// offlineDaemon is the daemon's part of the status when its control API did not answer. Where
+// the system has no AF_UNIX sockets an engine may still run (its pid is in the lock file): the
+// status says so, and why nothing can talk to it.
+func offlineDaemon(a *app, err error) auth.DaemonStatus {
+	if !errors.Is(err, control.ErrUnavailable) {
+		return auth.DaemonStatus{}
+	}
+	d := auth.DaemonStatus{ControlAPI: "off", ControlAPIProblem: control.NoUnixSockets}
+	if pid, ok := control.LockOwner(a.paths.Socket); ok && pid > 0 {
+		d.Running, d.PID = true, pid
+	}
+	return d
 }
 
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.

@@ -355,9 +355,9 @@ func plural(n int, word string) string {
 
 func (s *setup) sayRunning(pid int, already bool) {
 	if already {
-		s.say("Running:", "already, pid %d", pid)
+		s.say("Running:", "already%s", pidNote(pid))
 	} else {
-		s.say("Running:", "started in the background, pid %d", pid)
+		s.say("Running:", "started in the background%s", pidNote(pid))
 	}
 }
 

@@ -84,9 +84,14 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 	if st.AuthFailures.Count > 0 {
 		fmt.Fprintf(w, "401s seen:   %d, last %s\n", st.AuthFailures.Count, ago(*st.AuthFailures.Last))
 	}
-	if st.Daemon.Running {
+	switch {
+	case st.Daemon.ControlAPI == "off" && st.Daemon.Running:
+		fmt.Fprintf(w, "Daemon:      running (pid %d), control API off: %s\n", st.Daemon.PID, st.Daemon.ControlAPIProblem)
+	case st.Daemon.ControlAPI == "off":
+		fmt.Fprintf(w, "Daemon:      not running; control API off: %s\n", st.Daemon.ControlAPIProblem)
+	case st.Daemon.Running:
 		fmt.Fprintf(w, "Daemon:      running (pid %d, %s)\n", st.Daemon.PID, st.Daemon.Socket)
-	} else {
+	default:
 		fmt.Fprintln(w, "Daemon:      not running (helper calls read the keychain directly; nothing refreshes the key)")
 	}
 	for _, warn := range st.Warnings {

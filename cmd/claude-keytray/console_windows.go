@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// The release build is linked with -H=windowsgui so that the tray, started at sign-in or from
-// Explorer, opens no console window. Such a program starts with no standard handles, so the
-// CLI commands would print nothing; attaching to the console of the terminal that ran the
+// claude-keytrayw.exe, the tray's program, is linked with -H=windowsgui so that the tray,
+// started at sign-in or from Explorer, opens no console window. Such a program starts with no
+// standard handles, so CLI commands run through it would print nothing; attaching to the console of the terminal that ran the
 // command gives them their output back. Handles that already work (output redirected to a
 // file or a pipe, as the apiKeyHelper's caller does) are kept as they are.
 func init() { attachParentConsole() }
