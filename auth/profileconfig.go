@@ -41,6 +41,9 @@ type Binding struct {
 	Profile string `json:"profile"`
 }
 
+// ErrUnknownProfile is what every *UnknownProfileError is.
+var ErrUnknownProfile = errors.New("unknown profile")
+
 // UnknownProfileError names a profile that config.json does not have.
 type UnknownProfileError struct {
 	Name  string
@@ -50,6 +53,9 @@ type UnknownProfileError struct {
 func (e *UnknownProfileError) Error() string {
 	return fmt.Sprintf("no profile named %q; the profiles are %s (see claude-keytray profile list, or profile add %s)", e.Name, strings.Join(e.Known, ", "), e.Name)
 }
+
+// Is makes errors.Is(err, ErrUnknownProfile) true.
+func (e *UnknownProfileError) Is(target error) bool { return target == ErrUnknownProfile }
 
 // CheckProfileName says why name cannot be a profile's name, or nil.
 func CheckProfileName(name string) error {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -55,6 +56,8 @@ func (e *APIError) Unwrap() error {
 		return auth.ErrKeyRejected
 	case CodeSourceConfigured:
 		return auth.ErrSourceIsAuthority
+	case CodeUnknownProfile:
+		return auth.ErrUnknownProfile
 	case CodeInvalidKey:
 		return &auth.KeyError{Reason: strings.TrimPrefix(e.Message, "invalid key: ")}
 	}
@@ -67,6 +70,47 @@ type Client struct {
 	hc     *http.Client
 	// refused is why ClientFor would not use the socket it found; every call returns it.
 	refused error
+	// profile is the profile every call names; "" lets the daemon choose.
+	profile string
+}
+
+// WithProfile is a client whose every call is about profile name ("" for the daemon's choice:
+// the current profile, and for the key the caller's folder). It shares c's connections.
+func (c *Client) WithProfile(name string) *Client {
+	cp := *c
+	cp.profile = name
+	return &cp
+}
+
+// query is the profile query string of a call, with its '?'.
+func (c *Client) query() string {
+	if c.profile == "" {
+		return ""
+	}
+	return "?" + ProfileParam + "=" + url.QueryEscape(c.profile)
+}
+
+// Profiles lists every profile the daemon serves.
+func (c *Client) Profiles(ctx context.Context) (auth.ProfileList, error) {
+	var l auth.ProfileList
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, requestBaseURL+PathProfiles, nil)
+	if err != nil {
+		return l, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return l, c.transportError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return l, readAPIError(resp)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxStatusBody)).Decode(&l); err != nil {
+		return l, fmt.Errorf("reading the profiles from the claude-keytray daemon on %s: %w", c.socket, err)
+	}
+	return l, nil
 }
 
 // NewClient returns a client for the socket at socketPath; nothing is dialled until a call.
@@ -134,7 +178,7 @@ func (c *Client) statusCall(ctx context.Context, method, path string, body any, 
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, requestBaseURL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, requestBaseURL+path+c.query(), rd)
 	if err != nil {
 		return st, err
 	}
@@ -178,7 +222,11 @@ func (c *Client) Key(ctx context.Context) (string, error) {
 		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
 	}
-	if _, err := io.WriteString(conn, keyRequest); err != nil {
+	request := keyRequest
+	if c.profile != "" {
+		request = "GET " + PathKey + c.query() + keyRequest[len("GET "+PathKey):]
+	}
+	if _, err := io.WriteString(conn, request); err != nil {
 		return "", fail(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 2048), nil)

@@ -23,7 +23,13 @@ const (
 	PathUpdateKey   = "/api/auth/update-key"
 	PathKey         = "/api/auth/key"
 	PathAuthFailure = "/api/auth/auth-failure"
+	PathProfiles    = "/api/auth/profiles"
 )
+
+// ProfileParam names a profile on any endpoint (a query parameter, or the "profile" field of a
+// body); without it the request is about the current profile, and the key endpoint picks the
+// caller's profile by its folder.
+const ProfileParam = "profile"
 
 // MaxBodyBytes bounds a request body; a key is at most auth.MaxKeyLen characters.
 const MaxBodyBytes = 64 << 10
@@ -44,6 +50,8 @@ const (
 	CodeForbidden           = "forbidden"
 	CodeNotFound            = "not_found"
 	CodeMethodNotAllowed    = "method_not_allowed"
+	CodeUnknownProfile      = "unknown_profile"
+	CodeBadProfile          = "bad_profile"
 	CodeInternal            = "internal"
 )
 
@@ -94,6 +102,7 @@ func NewServer(eng Engine, opts ServerOptions) *Server {
 		PathUpdateKey:   {http.MethodPost, (*Server).handleUpdateKey},
 		PathKey:         {http.MethodGet, (*Server).handleKey},
 		PathAuthFailure: {http.MethodPost, (*Server).handleAuthFailure},
+		PathProfiles:    {http.MethodGet, (*Server).handleProfiles},
 	}
 	s.srv = &http.Server{
 		Handler:           s,
@@ -150,7 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !known {
-		writeError(sw, http.StatusNotFound, CodeNotFound, "no such endpoint; the control API has "+PathStatus+", "+PathRefresh+", "+PathUpdateKey+", "+PathKey+" and "+PathAuthFailure)
+		writeError(sw, http.StatusNotFound, CodeNotFound, "no such endpoint; the control API has "+PathStatus+", "+PathRefresh+", "+PathUpdateKey+", "+PathKey+", "+PathAuthFailure+" and "+PathProfiles)
 		return
 	}
 	if r.Method != rt.method {
@@ -182,23 +191,47 @@ func (s *Server) refusal(pi *peerInfo) string {
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.profileOf(w, r, "")
+	if !ok {
+		return
+	}
+	if pe, isFleet := s.eng.(ProfileEngine); isFleet && name != "" {
+		st, err := pe.ProfileStatus(name)
+		s.writeProfileResult(w, st, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, s.eng.Status())
 }
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.profileOf(w, r, "")
+	if !ok {
+		return
+	}
 	ctx, cancel := operationContext(r)
 	defer cancel()
-	writeJSON(w, http.StatusOK, s.eng.Refresh(ctx, auth.RefreshRequest{User: true, Reason: "control API"}))
+	req := auth.RefreshRequest{User: true, Reason: "control API"}
+	if pe, isFleet := s.eng.(ProfileEngine); isFleet && name != "" {
+		st, err := pe.RefreshProfile(ctx, name, req)
+		s.writeProfileResult(w, st, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.eng.Refresh(ctx, req))
 }
 
 type updateKeyBody struct {
-	Key    *string `json:"key"`
-	Verify *bool   `json:"verify"`
+	Key     *string `json:"key"`
+	Verify  *bool   `json:"verify"`
+	Profile string  `json:"profile"`
 }
 
 func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 	var body updateKeyBody
-	if !decodeBody(w, r, &body, false, `"key" and "verify"`) {
+	if !decodeBody(w, r, &body, false, `"key", "verify" and "profile"`) {
+		return
+	}
+	name, ok := s.profileOf(w, r, body.Profile)
+	if !ok {
 		return
 	}
 	if body.Key == nil || strings.TrimSpace(*body.Key) == "" {
@@ -212,7 +245,13 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 	// A person is waiting at update-key or setup: the keychain may ask them to confirm (the CLI
 	// tells them so while it waits).
 	ctx = auth.Interactive(ctx, func(msg string) { s.log.Info("waiting for the keychain", "detail", msg) })
-	st, err := s.eng.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: "api"})
+	var st auth.Status
+	var err error
+	if pe, isFleet := s.eng.(ProfileEngine); isFleet && name != "" {
+		st, err = pe.UpdateProfileKey(ctx, name, raw, auth.UpdateOptions{Verify: verify, Origin: "api"})
+	} else {
+		st, err = s.eng.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: "api"})
+	}
 	if err == nil {
 		writeJSON(w, http.StatusOK, st)
 		return
@@ -220,6 +259,8 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 	msg := redactKey(err.Error(), raw)
 	var kerr *auth.KeyError
 	switch {
+	case errors.Is(err, auth.ErrUnknownProfile):
+		writeError(w, http.StatusNotFound, CodeUnknownProfile, msg)
 	case errors.As(err, &kerr):
 		writeError(w, http.StatusBadRequest, CodeInvalidKey, msg)
 	case errors.Is(err, auth.ErrKeyRejected):
@@ -247,19 +288,29 @@ type CallerKeyer interface {
 }
 
 func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.profileOf(w, r, "")
+	if !ok {
+		return
+	}
 	var k auth.Key
 	var err error
-	if ck, ok := s.eng.(CallerKeyer); ok {
-		pid := 0
-		if p, known := PeerFromContext(r.Context()); known {
-			pid = p.PID
-		}
+	pid := 0
+	if p, known := PeerFromContext(r.Context()); known {
+		pid = p.PID
+	}
+	pe, isFleet := s.eng.(ProfileEngine)
+	switch ck, tracks := s.eng.(CallerKeyer); {
+	case isFleet && name != "":
+		k, err = pe.KeyForProfile(r.Context(), name, pid)
+	case tracks:
 		k, err = ck.KeyForCaller(r.Context(), pid)
-	} else {
+	default:
 		k, err = s.eng.CurrentKey(r.Context())
 	}
 	if err != nil {
 		switch {
+		case errors.Is(err, auth.ErrUnknownProfile):
+			writeError(w, http.StatusNotFound, CodeUnknownProfile, err.Error())
 		case errors.Is(err, auth.ErrNoKey):
 			writeError(w, http.StatusNotFound, CodeNoKey, err.Error())
 		case errors.Is(err, auth.ErrKeychainUnavailable):
@@ -279,7 +330,8 @@ func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) {
 }
 
 type authFailureBody struct {
-	Origin string `json:"origin"`
+	Origin  string `json:"origin"`
+	Profile string `json:"profile"`
 }
 
 // maxOriginLen bounds the origin, which ends up in the log and a notification.
@@ -287,7 +339,11 @@ const maxOriginLen = 200
 
 func (s *Server) handleAuthFailure(w http.ResponseWriter, r *http.Request) {
 	var body authFailureBody
-	if !decodeBody(w, r, &body, true, `"origin"`) {
+	if !decodeBody(w, r, &body, true, `"origin" and "profile"`) {
+		return
+	}
+	name, ok := s.profileOf(w, r, body.Profile)
+	if !ok {
 		return
 	}
 	origin := body.Origin
@@ -300,6 +356,19 @@ func (s *Server) handleAuthFailure(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := operationContext(r)
 	defer cancel()
+	if pe, isFleet := s.eng.(ProfileEngine); isFleet {
+		if name == "" {
+			// A 401 seen by `run` belongs to the profile of the folder it runs in.
+			pid := 0
+			if p, known := PeerFromContext(r.Context()); known {
+				pid = p.PID
+			}
+			name = pe.ProfileForPID(pid)
+		}
+		st, err := pe.ReportProfileAuthFailure(ctx, name, origin)
+		s.writeProfileResult(w, st, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, s.eng.ReportAuthFailure(ctx, origin))
 }
 
