@@ -40,6 +40,7 @@ type Menu struct {
 type menuItems struct {
 	header, status, refreshLine, addKey, refreshNow, updateKey, startAtLogin, openLog, doctor *systray.MenuItem
 	help, about, quit                                                                         *systray.MenuItem
+	profiles                                                                                  *profileItems
 }
 
 // ItemView is one menu item as drawn.
@@ -60,6 +61,8 @@ type View struct {
 	HasStartAtLogin bool
 	Tooltip         string
 	Icon            assets.State
+	// Profiles are the profile lines and submenus, shown when there are several.
+	Profiles ProfileView
 }
 
 func newMenu(opt Options, quit func()) *Menu {
@@ -98,6 +101,14 @@ func (m *Menu) view(now time.Time) View {
 	}
 	if m.refreshing {
 		v.RefreshNow = ItemView{Label: LabelRefreshing}
+	}
+	v.Profiles = m.profileView()
+	if m.several() {
+		// Several keys: the status line names the default profile, Refresh now and Update key…
+		// become submenus with one entry per profile.
+		v.Status.Label = "Claude key (" + m.st.Profile + "): " + m.opt.StatusLine(m.st)
+		v.RefreshNow.Hidden, v.UpdateKey.Hidden = true, true
+		v.Icon, v.Tooltip = m.severalIconTooltip()
 	}
 	return v
 }
@@ -201,6 +212,9 @@ func (m *Menu) apply(v View) {
 	set(it.help, old.Help, v.Help, false)
 	set(it.about, old.About, v.About, false)
 	set(it.quit, old.Quit, v.Quit, false)
+	if it.profiles != nil {
+		m.applyProfiles(first, old.Profiles, v.Profiles, set)
+	}
 	if first || old.Icon != v.Icon {
 		systray.SetIcon(systrayIcon(v.Icon))
 	}
@@ -235,10 +249,20 @@ func (m *Menu) build(ctx context.Context) {
 	systray.AddSeparator()
 	it.status = systray.AddMenuItem(v.Status.Label, "Show the details: key, source, last check and problems")
 	it.refreshLine = systray.AddMenuItem(v.RefreshLine.Label, "")
+	if m.opt.Profiles != nil {
+		it.profiles = &profileItems{}
+		m.buildProfileLines(it.profiles)
+	}
 	systray.AddSeparator()
 	it.addKey = systray.AddMenuItem(v.AddKey.Label, "Store a key, checked with the API first")
 	it.refreshNow = systray.AddMenuItem(v.RefreshNow.Label, "Read the key again and check it with the API")
+	if it.profiles != nil {
+		m.buildSubmenu(&it.profiles.refreshParent, &it.profiles.refresh, LabelRefreshNow, "Read the profile's key again and check it with the API")
+	}
 	it.updateKey = systray.AddMenuItem(v.UpdateKey.Label, "Store a new key, checked with the API first")
+	if it.profiles != nil {
+		m.buildSubmenu(&it.profiles.updateParent, &it.profiles.update, LabelUpdateKey, "Store a new key for the profile, checked with the API first")
+	}
 	if v.HasStartAtLogin {
 		it.startAtLogin = systray.AddMenuItemCheckbox(v.StartAtLogin.Label, "Start "+DisplayName+" when you log in", v.StartAtLogin.Checked)
 	}
@@ -269,6 +293,9 @@ func (m *Menu) build(ctx context.Context) {
 		onClick(ctx, it.startAtLogin, m.toggleAutostart)
 	}
 	onClick(ctx, it.openLog, m.openLog)
+	if it.profiles != nil {
+		m.profileClicks(ctx, it.profiles)
+	}
 	onClick(ctx, it.quit, func(context.Context) {
 		m.log.Info("quit chosen in the tray menu")
 		m.quit()
@@ -294,21 +321,31 @@ func onClick(ctx context.Context, item *systray.MenuItem, fn func(context.Contex
 }
 
 func (m *Menu) refreshNow(ctx context.Context) {
+	var st auth.Status
+	m.withRefreshing(func() { st = m.opt.Engine.Refresh(ctx, auth.RefreshRequest{Reason: "tray", User: true}) })
+	m.setStatus(st)
+}
+
+// withRefreshing shows "Refreshing…" while fn runs.
+func (m *Menu) withRefreshing(fn func()) {
 	m.mu.Lock()
 	m.refreshing = true
 	m.mu.Unlock()
 	m.redraw()
-	st := m.opt.Engine.Refresh(ctx, auth.RefreshRequest{Reason: "tray", User: true})
+	fn()
 	m.mu.Lock()
 	m.refreshing = false
-	m.st = st
 	m.mu.Unlock()
-	m.redraw()
 }
 
 // updateKey asks for a key, then stores it through the engine with an API check. The key lives
 // only in this function's variables; what is shown or logged is its fingerprint.
 func (m *Menu) updateKey(ctx context.Context) {
+	m.updateKeyWith(ctx, "", m.opt.Engine.UpdateKey)
+}
+
+// updateKeyWith is Update key… for profile ("" when there is one key), storing with store.
+func (m *Menu) updateKeyWith(ctx context.Context, profile string, store func(ctx context.Context, raw string, opt auth.UpdateOptions) (auth.Status, error)) {
 	m.mu.Lock()
 	m.updating = true
 	m.mu.Unlock()
@@ -336,7 +373,7 @@ func (m *Menu) updateKey(ctx context.Context) {
 	ictx := auth.Interactive(ctx, func(msg string) {
 		asked.Do(func() { m.notify("Claude Keytray: confirm in your keychain", msg) })
 	})
-	st, err := m.opt.Engine.UpdateKey(ictx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
+	st, err := store(ictx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
 	if err != nil {
 		// The fingerprint of the key as the engine reads it (trimmed and all), not of the raw
 		// text, which may end in a newline.
@@ -348,7 +385,13 @@ func (m *Menu) updateKey(ctx context.Context) {
 		m.showError(ctx, titleNotChanged, refusalText(err, fp))
 		return
 	}
-	m.setStatus(st)
+	title := "Claude key updated"
+	if profile != "" {
+		title = auth.ProfileTitle(title, profile)
+		m.setStatus(m.opt.Engine.Status())
+	} else {
+		m.setStatus(st)
+	}
 	body := fmt.Sprintf("Now using key %s.", st.Key.Fingerprint)
 	switch st.Validation.Result {
 	case auth.ResultValid:
@@ -356,7 +399,7 @@ func (m *Menu) updateKey(ctx context.Context) {
 	case auth.ResultUnknown:
 		body += " The API could not be reached to check it; it is stored as not verified."
 	}
-	m.notify("Claude key updated", body)
+	m.notify(title, body)
 }
 
 // showError tells the user why nothing changed: in a dialog when there is one, else as a

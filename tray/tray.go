@@ -41,6 +41,8 @@ type Options struct {
 	Prompter KeyPrompter
 	// Version is shown in the menu's header and in About.
 	Version string
+	// Profiles lets the menu list, choose, refresh and update profiles; nil: one key.
+	Profiles Profiles
 	// Doctor runs the doctor's checks and returns its report for the "Run doctor" window; nil
 	// disables the item.
 	Doctor func(ctx context.Context) (string, error)

@@ -26,6 +26,8 @@ type app struct {
 	unsafeWarned bool
 	// envKey is CLAUDE_API_KEY's value after an engine took it out of its environment.
 	envKey string
+	// profile is the profile named by --profile or CLAUDE_KEYTRAY_PROFILE; "" when none was.
+	profile string
 }
 
 func newApp(g *globalFlags) (*app, error) {
@@ -52,6 +54,19 @@ func newTolerantApp(g *globalFlags) (*app, error) {
 		kind = g.store
 	}
 	a := &app{paths: p, cfg: cfg, redactor: &logging.Redactor{}, badInterval: badInterval}
+	if g != nil && !g.engine {
+		a.profile = g.profile
+		if a.profile == "" {
+			a.profile = os.Getenv(auth.ProfileEnv)
+		}
+		if a.profile != "" && !cfg.HasProfile(a.profile) {
+			var err error = &auth.UnknownProfileError{Name: a.profile, Known: cfg.ProfileNames()}
+			if g.profile == "" {
+				err = fmt.Errorf("%s=%s: %w", auth.ProfileEnv, a.profile, err)
+			}
+			return nil, &exitError{code: exitNoKey, err: err}
+		}
+	}
 	switch kind {
 	case "", "keychain":
 		a.store = auth.NewKeyringStore(cfg.KeychainTimeout())
@@ -142,7 +157,35 @@ func (a *app) engineOptions(log *slog.Logger, notifier auth.Notifier) auth.Optio
 	}
 }
 
-// engine makes an in-process engine for commands that work without a daemon.
+// engine makes an in-process engine for commands that work without a daemon: the profile
+// named by --profile or CLAUDE_KEYTRAY_PROFILE, else the current profile.
 func (a *app) engine(log *slog.Logger) *auth.Engine {
-	return auth.New(a.engineOptions(log, nil))
+	return a.profileEngine(a.fleet(log, nil))
+}
+
+// profileEngine is the engine of the profile this command is about.
+func (a *app) profileEngine(f *auth.Fleet) *auth.Engine {
+	if a.profile != "" {
+		if e, err := f.Engine(a.profile); err == nil {
+			return e
+		}
+	}
+	_, e := f.Current()
+	return e
+}
+
+// fleet makes every profile's engine (no I/O until Load). The default profile's engine is
+// exactly the engine of the app without profiles.
+func (a *app) fleet(log *slog.Logger, notifier auth.Notifier) *auth.Fleet {
+	return auth.NewFleet(a.fleetOptions(a.engineOptions(log, notifier)))
+}
+
+func (a *app) fleetOptions(base auth.Options) auth.FleetOptions {
+	return auth.FleetOptions{
+		Base: base,
+		ReloadConfig: func() (auth.Config, error) {
+			c, _, err := auth.LoadConfigTolerant(a.paths.ConfigFile)
+			return c, err
+		},
+	}
 }

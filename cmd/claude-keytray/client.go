@@ -24,7 +24,7 @@ func (a *app) client() *control.Client {
 	if err := c.Refused(); err != nil {
 		a.warnUnsafeSocket(err)
 	}
-	return c
+	return c.WithProfile(a.profile)
 }
 
 // noteUnsafe warns when err says the server on the socket is not the user's own.

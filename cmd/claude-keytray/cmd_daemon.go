@@ -30,7 +30,7 @@ SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEngine(g, "daemon", func(ctx context.Context, a *app, d *daemon) error {
-				return d.engine.Run(ctx)
+				return d.fleet.Run(ctx)
 			})
 		},
 	}
@@ -46,6 +46,7 @@ func runEngine(g *globalFlags, kind string, body func(ctx context.Context, a *ap
 	// Before anything else: the engine holds keys for as long as it runs.
 	envKey := takeEnvKey()
 	undumpable()
+	g.engine = true
 	a, err := newApp(g)
 	if err != nil {
 		logStartFailure(kind, err)
@@ -95,6 +96,8 @@ func logStartFailure(kind string, err error) {
 
 // daemon is a running engine with its control API; the tray runs the same thing.
 type daemon struct {
+	// fleet holds every profile's engine; engine is the default profile's.
+	fleet  *auth.Fleet
 	engine *auth.Engine
 	log    *slog.Logger
 	// notifier is the engine's desktop notifier, nil when notifications are off.
@@ -131,7 +134,8 @@ func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error)
 	}
 	opts := a.engineOptions(log, notifier)
 	opts.Environ = engineEnviron(a.envKey)
-	e := auth.New(opts)
+	f := auth.NewFleet(a.fleetOptions(opts))
+	e := f.Default()
 	if lock != nil && lock.Moved != nil {
 		log.Warn("the usual control socket is not safe to use; listening in a private folder instead", "socket", lock.Socket(), "reason", lock.Moved.Error())
 	}
@@ -149,7 +153,7 @@ func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error)
 			}
 		}()
 	}
-	return &daemon{engine: e, log: log, notifier: notifier, socket: socket, stop: func() {
+	return &daemon{fleet: f, engine: e, log: log, notifier: notifier, socket: socket, stop: func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -48,8 +49,8 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 			if _, running := daemonPID(a); !running {
 				// No daemon: this run watches for Claude Code's 401 retries itself, with a state
 				// file shared by the helper's runs, and notifies from a background process.
-				e := a.notifyingEngine(log, detachedNotifier{exe: exe()})
-				e.TrackCallersInFile(a.paths.CallersFile)
+				e := a.callerEngine(log, detachedNotifier{exe: exe()})
+				e.TrackCallersInFile(e.Options().Paths.CallersFile)
 				k, err = e.KeyForCaller(ctx, os.Getpid())
 				defer func() {
 					wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -57,7 +58,7 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 					e.WaitNotifications(wctx)
 				}()
 			} else {
-				k, err = a.engine(log).CurrentKey(ctx)
+				k, err = a.callerEngine(log, nil).CurrentKey(ctx)
 			}
 			if err != nil {
 				return withCode(err)
@@ -69,4 +70,21 @@ Exit codes: 0 key printed; 2 no key stored; 3 keychain unavailable or locked; 1 
 	cmd.Flags().BoolVar(&deliver, "deliver-notification", false, "show the notification given as JSON on stdin (used by key itself)")
 	cmd.Flags().MarkHidden("deliver-notification")
 	return cmd
+}
+
+// callerEngine is the engine of the profile this `key` run serves: the one named by --profile or
+// CLAUDE_KEYTRAY_PROFILE, else the one its caller's folder is bound to, else the current one.
+func (a *app) callerEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
+	if !a.cfg.NotificationsOn() {
+		n = nil
+	}
+	f := a.fleet(log, n)
+	if a.profile != "" {
+		return a.profileEngine(f)
+	}
+	e, err := f.Engine(f.ProfileForPID(os.Getpid()))
+	if err != nil {
+		return a.profileEngine(f)
+	}
+	return e
 }

@@ -52,6 +52,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if a.profile != "" {
+				// CMD's own helper calls (Claude Code's) get the same profile.
+				os.Setenv(auth.ProfileEnv, a.profile)
+			}
 			b := &runBackend{a: a, client: a.client()}
 			defer b.close()
 			code, err := runcmd.Run(context.Background(), runcmd.Options{
@@ -138,7 +142,7 @@ func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
 	if !a.cfg.NotificationsOn() {
 		n = nil
 	}
-	return auth.New(a.engineOptions(log, n))
+	return a.profileEngine(a.fleet(log, n))
 }
 
 // detachedNotifier hands a notification to a background `claude-keytray key

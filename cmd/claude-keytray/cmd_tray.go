@@ -36,10 +36,11 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 	return runEngine(g, "tray", func(ctx context.Context, a *app, d *daemon) error {
 		engineCtx, stopEngine := context.WithCancel(ctx)
 		engineDone := make(chan error, 1)
-		go func() { engineDone <- d.engine.Run(engineCtx) }()
+		go func() { engineDone <- d.fleet.Run(engineCtx) }()
 		// Run returns when the user picks Quit or a signal arrives; then the engine stops.
 		terr := tray.Run(ctx, tray.Options{
-			Engine:     d.engine,
+			Engine:     d.fleet,
+			Profiles:   d.fleet,
 			Logger:     d.log,
 			LogFile:    a.paths.LogFile,
 			StatusLine: StatusLine,

@@ -31,6 +31,8 @@ func withCode(err error) error {
 		return nil
 	}
 	switch {
+	case errors.Is(err, auth.ErrUnknownProfile):
+		return &exitError{code: exitNoKey, err: err}
 	case errors.Is(err, auth.ErrNoKey):
 		return &exitError{code: exitNoKey, err: err}
 	case errors.Is(err, auth.ErrKeychainUnavailable):

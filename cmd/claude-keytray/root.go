@@ -1,11 +1,15 @@
 package main
 
 import (
+	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/spf13/cobra"
 )
 
 type globalFlags struct {
-	store string
+	store   string
+	profile string
+	// engine is set by the daemon and the tray: they serve every profile and name none.
+	engine bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -31,7 +35,9 @@ Run with no command to start the tray.`,
 		},
 	}
 	root.PersistentFlags().StringVar(&g.store, "store", "", `where the key lives: "keychain" (default) or "file" (the plaintext ~/.claude/api_key, mode 0600, only for machines without a keychain)`)
+	root.PersistentFlags().StringVar(&g.profile, "profile", "", "the profile to use (default: "+auth.ProfileEnv+", else the folder's binding, else the default profile; see claude-keytray profile)")
 	root.AddCommand(
+		newProfileCmd(g),
 		newKeyCmd(g),
 		newUpdateKeyCmd(g),
 		newImportCmd(g),
