@@ -126,6 +126,19 @@ func transientExe(path string) bool {
 	return strings.Contains(path, string(filepath.Separator)+"go-build")
 }
 
+// profileSource is the profile this command acts on and its source command ("" for none).
+func (a *app) profileSource() (string, string) {
+	name := a.profile
+	if name == "" {
+		name = a.cfg.CurrentProfile()
+	}
+	pc, err := a.cfg.LookupProfile(name)
+	if err != nil {
+		return auth.DefaultProfile, a.cfg.SourceCommand
+	}
+	return name, pc.SourceCommand
+}
+
 // source is the configured source command, if any.
 func (a *app) source() auth.Source {
 	if a.cfg.SourceCommand == "" {

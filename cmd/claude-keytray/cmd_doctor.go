@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/spf13/cobra"
@@ -29,7 +31,12 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			log, closer := a.fileLogger()
 			defer closer.Close()
 			d := daemonStatus(ctx, a)
-			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval})
+			f := a.fleet(log, nil)
+			cur := a.profileEngine(f)
+			rep := cur.Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval})
+			if a.profile == "" && f.Count() > 1 {
+				profileChecks(ctx, a, f, &rep, !noVerify, &d)
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
@@ -55,4 +62,51 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "don't ask the API whether it accepts the key")
 	return cmd
+}
+
+// keyChecks are the doctor's checks about one key; with several profiles each profile gets them.
+var keyChecks = map[string]bool{"keychain": true, "key present": true, "API accepts key": true}
+
+// profileChecks adds every other profile's key checks and says which profile each bound folder
+// gets.
+func profileChecks(ctx context.Context, a *app, f *auth.Fleet, rep *auth.DoctorReport, verify bool, d *auth.DaemonStatus) {
+	cfg := f.Config()
+	cur := cfg.CurrentProfile()
+	for i := range rep.Checks {
+		if keyChecks[rep.Checks[i].Name] {
+			rep.Checks[i].Name = cur + ": " + rep.Checks[i].Name
+		}
+	}
+	for _, name := range cfg.ProfileNames() {
+		if name == cur {
+			continue
+		}
+		e, err := f.Engine(name)
+		if err != nil {
+			continue
+		}
+		sub := e.Doctor(ctx, auth.DoctorOptions{Verify: verify, Daemon: d})
+		for _, c := range sub.Checks {
+			if !keyChecks[c.Name] {
+				continue
+			}
+			c.Name = name + ": " + c.Name
+			c.Fix = strings.ReplaceAll(c.Fix, "claude-keytray update-key", "claude-keytray update-key --profile "+name)
+			c.Fix = strings.ReplaceAll(c.Fix, "claude-keytray import", "claude-keytray import --profile "+name)
+			rep.Checks = append(rep.Checks, c)
+			if c.Status == auth.CheckFail {
+				rep.OK = false
+			}
+		}
+	}
+	for _, b := range cfg.Bindings {
+		got := auth.ResolveProfile(cfg, b.Dir)
+		c := auth.Check{Name: "binding", Status: auth.CheckPass, Detail: fmt.Sprintf("Claude Code in %s gets profile %s", b.Dir, got)}
+		if fi, err := os.Stat(b.Dir); err != nil || !fi.IsDir() {
+			c.Status, c.Fix = auth.CheckWarn, "create the folder, or run `claude-keytray profile unbind "+b.Dir+"`"
+			c.Detail += " (the folder does not exist)"
+		}
+		rep.Checks = append(rep.Checks, c)
+	}
+	rep.Checks = append(rep.Checks, auth.Check{Name: "binding", Status: auth.CheckPass, Detail: "any other folder gets profile " + cur})
 }

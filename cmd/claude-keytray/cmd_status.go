@@ -40,6 +40,9 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
+	if len(st.Profiles) > 1 || st.Profile != "" && st.Profile != auth.DefaultProfile {
+		fmt.Fprintf(w, "Profile:     %s\n", st.Profile)
+	}
 	fmt.Fprintf(w, "Claude key:  %s\n", StatusLine(st))
 	if st.Key.Present {
 		fmt.Fprintf(w, "Key:         %s from %s", st.Key.Fingerprint, st.Key.Source)
@@ -96,6 +99,20 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "Warning:     %s\n", warn)
+	}
+	if len(st.Profiles) > 1 {
+		fmt.Fprintln(w, "Profiles:")
+		for _, p := range st.Profiles {
+			mark := " "
+			if p.Default {
+				mark = "*"
+			}
+			line := fmt.Sprintf("  %s %-12s %s", mark, p.Profile, StatusLine(p))
+			if len(p.Bindings) > 0 {
+				line += " · " + strings.Join(p.Bindings, ", ")
+			}
+			fmt.Fprintln(w, line)
+		}
 	}
 	return nil
 }

@@ -43,7 +43,10 @@ manager and run ` + "`claude-keytray refresh`" + `, or remove the source to mana
 			if err != nil {
 				return err
 			}
-			if a.cfg.SourceCommand != "" {
+			if name, src := a.profileSource(); src != "" {
+				if name != auth.DefaultProfile {
+					return fmt.Errorf("%w (profiles.%s.source_command in %s): a key stored here would be replaced by the source's at the next refresh, so none is read. Update the key where the source reads it and run `claude-keytray refresh --profile %s`", auth.ErrSourceIsAuthority, name, a.paths.ConfigFile, name)
+				}
 				return sourceIsAuthority(a)
 			}
 			raw, err := readKeyInput(cmd.InOrStdin(), cmd.ErrOrStderr())
