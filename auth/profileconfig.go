@@ -304,6 +304,9 @@ func editConfig(path string, edit func(c Config, b []byte) ([]byte, error)) erro
 	if bytes.Equal(out, b) {
 		return nil
 	}
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, '\n')
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the config folder %s: %w", filepath.Dir(path), err)
 	}

@@ -139,9 +139,9 @@ func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error)
 	if lock != nil && lock.Moved != nil {
 		log.Warn("the usual control socket is not safe to use; listening in a private folder instead", "socket", lock.Socket(), "reason", lock.Moved.Error())
 	}
-	e.Load(ctx)
-	e.SetDaemon(api)
-	srv := control.NewServer(e, control.ServerOptions{Logger: log})
+	f.Load(ctx)
+	f.SetDaemon(api)
+	srv := control.NewServer(f, control.ServerOptions{Logger: log})
 	served := make(chan struct{})
 	if l == nil {
 		close(served)

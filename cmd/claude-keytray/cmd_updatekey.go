@@ -96,7 +96,11 @@ func readKeyInput(in io.Reader, prompt io.Writer) (string, error) {
 
 // printStored says what was stored, where, and what the API said, showing only the fingerprint.
 func printStored(w io.Writer, st auth.Status, a *app) {
-	fmt.Fprintf(w, "Stored key %s in %s.\n", st.Key.Fingerprint, a.store.Where())
+	where := st.Store.Where
+	if where == "" {
+		where = a.store.Where()
+	}
+	fmt.Fprintf(w, "Stored key %s in %s.\n", st.Key.Fingerprint, where)
 	switch st.Validation.Result {
 	case auth.ResultValid:
 		fmt.Fprintln(w, "The API accepts it.")

@@ -1,0 +1,283 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/internal/testenv"
+)
+
+// Profiles end to end: the real binary as `daemon` with the helper installed, a real Secret
+// Service, `pass` as one profile's source, and the real claude CLI started in folders bound to
+// different profiles. Each folder's claude talks to its own loopback API, so the API's log says
+// which key each folder's Claude Code sent.
+
+type profileWorld struct {
+	*daemonWorld
+	work, personal string
+	// apiWork and apiNotes receive the messages of Claude Code in the work folders and in the
+	// others; both accept both keys, so a key that crossed over would be seen, not refused.
+	apiWork, apiNotes *testenv.FakeAPI
+	workApp, notes    string
+}
+
+func newProfileWorld(t *testing.T) *profileWorld {
+	t.Helper()
+	testenv.Require(t, "claude", "pass")
+	w := &profileWorld{daemonWorld: newDaemonWorld(t)}
+	w.env.Set("GORACE", "atexit_sleep_ms=0")
+	w.env.StartPass(t)
+	w.work, w.personal = w.newKey(), w.newKey()
+	w.apiWork = testenv.NewFakeAPI(t, w.work, w.personal)
+	w.apiNotes = testenv.NewFakeAPI(t, w.work, w.personal)
+	w.api.SetAccepted(w.work, w.personal)
+	w.env.PassInsert(t, "claude/work", w.work)
+
+	home := w.env.Home()
+	w.workApp = filepath.Join(home, "src", "work", "app")
+	w.notes = filepath.Join(home, "notes")
+	for _, d := range []string{w.workApp, w.notes} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantExit(t, w.run("", "profile", "add", "work", "--source", "pass show claude/work", "--base-url", w.apiWork.URL()), 0, "profile add work")
+	wantExit(t, w.run("", "profile", "add", "personal"), 0, "profile add personal")
+	wantExit(t, w.run(w.personal, "update-key", "--profile", "personal"), 0, "update-key --profile personal")
+	wantExit(t, w.run("", "profile", "use", "personal"), 0, "profile use personal")
+	wantExit(t, w.run("", "profile", "bind", filepath.Join(home, "src", "work"), "work"), 0, "profile bind")
+	wantExit(t, w.run("", "install", "--no-autostart"), 0, "install --no-autostart")
+	return w
+}
+
+// claudeIn runs `claude -p` in dir against api.
+func (w *profileWorld) claudeIn(dir string, api *testenv.FakeAPI, prompt string) testenv.Result {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.ClaudeTimeout)
+	defer cancel()
+	cmd := w.env.Command(ctx, "claude", "-p", prompt)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, "ANTHROPIC_BASE_URL="+api.URL())
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := testenv.Result{Stdout: out.String(), Stderr: errb.String()}
+	if err != nil {
+		r.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	return r
+}
+
+// wantOnlyKey checks that every message api answered carried want, and that there were n at
+// least.
+func wantOnlyKey(t *testing.T, api *testenv.FakeAPI, want, what string, n int) {
+	t.Helper()
+	msgs := messages(api)
+	if len(msgs) < n {
+		t.Fatalf("%s: %d messages reached the API, want at least %d", what, len(msgs), n)
+	}
+	for _, r := range msgs {
+		if r.Key != want {
+			t.Fatalf("%s: the API saw %s, want only %s: %s", what, auth.Fingerprint(r.Key), auth.Fingerprint(want), keysSeen(msgs))
+		}
+	}
+	t.Logf("%s: %d messages, all with %s", what, len(msgs), auth.Fingerprint(want))
+}
+
+// Two folders, two profiles, at the same time: claude -p in ~/src/work/app (bound to work, whose
+// key comes from pass) and in ~/notes (no binding: the default profile, personal, from the
+// keychain), started together twenty times. Keys never cross.
+func TestE2EProfilesTwoFoldersAtOnce(t *testing.T) {
+	t.Parallel()
+	w := newProfileWorld(t)
+	w.startDaemon()
+	w.waitDaemon(nil, "work's key from pass", 20*time.Second, func(st auth.Status) bool {
+		for _, p := range st.Profiles {
+			if p.Profile == "work" && p.Key.Fingerprint == auth.Fingerprint(w.work) {
+				return true
+			}
+		}
+		return false
+	})
+	const rounds = 20
+	for i := range rounds {
+		var wg sync.WaitGroup
+		var rw, rn testenv.Result
+		wg.Add(2)
+		go func() { defer wg.Done(); rw = w.claudeIn(w.workApp, w.apiWork, fmt.Sprintf("work %d", i)) }()
+		go func() { defer wg.Done(); rn = w.claudeIn(w.notes, w.apiNotes, fmt.Sprintf("notes %d", i)) }()
+		wg.Wait()
+		if rw.ExitCode != 0 || rn.ExitCode != 0 {
+			t.Fatalf("round %d: claude in work exited %d (%s), in notes %d (%s)", i, rw.ExitCode, rw.Stdout+rw.Stderr, rn.ExitCode, rn.Stdout+rn.Stderr)
+		}
+	}
+	wantOnlyKey(t, w.apiWork, w.work, "claude in ~/src/work/app", rounds)
+	wantOnlyKey(t, w.apiNotes, w.personal, "claude in ~/notes", rounds)
+
+	// The helper itself, asked from each folder as Claude Code asks it.
+	for dir, want := range map[string]string{w.workApp: w.work, w.notes: w.personal} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := w.env.Command(ctx, "sh", "-c", filepath.Join(w.env.ClaudeDir(), "auth_helper.sh"))
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		cancel()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Fatalf("the helper in %s printed %s (%v), want %s", dir, auth.Fingerprint(strings.TrimSpace(string(out))), err, auth.Fingerprint(want))
+		}
+	}
+	// --profile and CLAUDE_KEYTRAY_PROFILE win over the folder; an unknown one is exit 2 naming it.
+	if r := w.run("", "key", "--profile", "work"); r.ExitCode != 0 || strings.TrimSpace(r.Stdout) != w.work {
+		t.Fatalf("key --profile work: exit %d, %s", r.ExitCode, auth.Fingerprint(strings.TrimSpace(r.Stdout)))
+	}
+	w.env.Set(auth.ProfileEnv, "work")
+	if r := w.run("", "key"); r.ExitCode != 0 || strings.TrimSpace(r.Stdout) != w.work {
+		t.Fatalf("%s=work key: exit %d, %s %s", auth.ProfileEnv, r.ExitCode, auth.Fingerprint(strings.TrimSpace(r.Stdout)), r.Stderr)
+	}
+	w.env.Set(auth.ProfileEnv, "nope")
+	r := w.run("", "key")
+	if r.ExitCode != 2 || !strings.Contains(r.Stderr, `"nope"`) || !strings.Contains(r.Stderr, auth.ProfileEnv) {
+		t.Fatalf("%s=nope key: exit %d, stderr %q", auth.ProfileEnv, r.ExitCode, r.Stderr)
+	}
+	w.env.Set(auth.ProfileEnv, "")
+	for _, args := range [][]string{{"key", "--profile", "nope"}, {"status", "--profile", "nope"}, {"refresh", "--profile", "nope"}} {
+		if r := w.run("", args...); r.ExitCode != 2 || !strings.Contains(r.Stderr, `"nope"`) {
+			t.Fatalf("%v: exit %d, stderr %q", args, r.ExitCode, r.Stderr)
+		}
+	}
+
+	// profile list --json and status --json as DESIGN has them.
+	var l auth.ProfileList
+	r = w.run("", "profile", "list", "--json")
+	if err := json.Unmarshal([]byte(r.Stdout), &l); err != nil || r.ExitCode != 0 {
+		t.Fatalf("profile list --json: exit %d, %v: %s", r.ExitCode, err, r.Stdout)
+	}
+	if l.DefaultProfile != "personal" || len(l.Profiles) != 3 {
+		t.Fatalf("profile list: %+v", l)
+	}
+	byName := map[string]auth.ProfileSummary{}
+	for _, p := range l.Profiles {
+		byName[p.Name] = p
+	}
+	if p := byName["work"]; p.Source != "command" || p.BaseURL != w.apiWork.URL() || p.Fingerprint != auth.Fingerprint(w.work) || len(p.Bindings) != 1 || p.Default {
+		t.Fatalf("work in profile list: %+v", p)
+	}
+	if p := byName["personal"]; p.Source != "keychain" || !p.Default || p.State != auth.StateOK || !strings.Contains(p.Store, `"personal"`) {
+		t.Fatalf("personal in profile list: %+v", p)
+	}
+	if l.Profiles[0].Name != auth.DefaultProfile || l.Profiles[0].State != auth.StateNoKey {
+		t.Fatalf("default in profile list: %+v", l.Profiles[0])
+	}
+	var raw map[string]json.RawMessage
+	r = w.run("", "status", "--json")
+	if err := json.Unmarshal([]byte(r.Stdout), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"state", "key", "validation", "helper", "claude_settings", "refresh", "auth_failures", "daemon", "profiles"} {
+		if _, ok := raw[f]; !ok {
+			t.Errorf("status --json lacks %q", f)
+		}
+	}
+	st := w.status()
+	if st.Profile != "personal" || st.Key.Fingerprint != auth.Fingerprint(w.personal) || len(st.Profiles) != 3 {
+		t.Fatalf("status: profile %s, key %s, %d profiles", st.Profile, st.Key.Fingerprint, len(st.Profiles))
+	}
+	for _, p := range st.Profiles {
+		if p.Profile == "" || p.Store.Where == "" || p.Refresh.IntervalSeconds == 0 {
+			t.Fatalf("a profile in status is not shaped like the top level: %+v", p)
+		}
+	}
+	if strings.Contains(r.Stdout, w.work) || strings.Contains(r.Stdout, w.personal) {
+		t.Fatal("status --json holds a key")
+	}
+}
+
+// Folders with spaces, links, a key that moves and a profile removed under its binding.
+func TestE2EProfilesFoldersAndEdits(t *testing.T) {
+	t.Parallel()
+	w := newProfileWorld(t)
+	home := w.env.Home()
+	spaced := filepath.Join(home, "Client Projects", "acme corp")
+	real := filepath.Join(w.env.Dir, "elsewhere", "real place")
+	link := filepath.Join(home, "linked")
+	for _, d := range []string{filepath.Join(spaced, "sub dir"), real} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	wantExit(t, w.run("", "profile", "bind", spaced, "work"), 0, "bind a folder with spaces")
+	wantExit(t, w.run("", "profile", "bind", link, "work"), 0, "bind a link")
+	w.startDaemon()
+
+	// Claude Code started through the link runs in the real folder: the link's binding holds.
+	for _, dir := range []string{filepath.Join(spaced, "sub dir"), link, real} {
+		w.apiWork.Reset()
+		if r := w.claudeIn(dir, w.apiWork, "hi"); r.ExitCode != 0 {
+			t.Fatalf("claude in %s: exit %d %s", dir, r.ExitCode, r.Stdout+r.Stderr)
+		}
+		wantOnlyKey(t, w.apiWork, w.work, "claude in "+dir, 1)
+	}
+
+	// A key moved from one profile to another leaves the old keychain item.
+	spare := w.newKey()
+	for _, api := range []*testenv.FakeAPI{w.api, w.apiWork, w.apiNotes} {
+		api.SetAccepted(w.work, w.personal, spare)
+	}
+	wantExit(t, w.run("", "profile", "add", "spare"), 0, "profile add spare")
+	wantExit(t, w.run(spare, "update-key", "--profile", "spare"), 0, "update-key --profile spare")
+	if got := secretToolAccount(t, w.env, "spare"); got != spare {
+		t.Fatalf("spare's item holds %s", auth.Fingerprint(got))
+	}
+	wantExit(t, w.run(spare, "update-key", "--profile", "personal"), 0, "move the key to personal")
+	if got := secretToolAccount(t, w.env, "spare"); got != "" {
+		t.Fatalf("the moved key stayed in spare's item: %s", auth.Fingerprint(got))
+	}
+	if got := secretToolAccount(t, w.env, "personal"); got != spare {
+		t.Fatalf("personal's item holds %s", auth.Fingerprint(got))
+	}
+	w.apiNotes.Reset()
+	if r := w.claudeIn(w.notes, w.apiNotes, "hi"); r.ExitCode != 0 {
+		t.Fatalf("claude in notes: exit %d %s", r.ExitCode, r.Stdout+r.Stderr)
+	}
+	wantOnlyKey(t, w.apiNotes, spare, "claude in ~/notes after the move", 1)
+
+	// Removing a profile that bindings name removes them: the folders get the default profile.
+	r := w.run("", "profile", "remove", "work")
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, "bindings") {
+		t.Fatalf("profile remove work: exit %d %s %s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(w.env.Get("XDG_CONFIG_HOME"), "claude-keytray", "config.json"))
+	if strings.Contains(string(b), "work") {
+		t.Fatalf("config.json still names work:\n%s", b)
+	}
+	w.apiWork.Reset()
+	if r := w.claudeIn(w.workApp, w.apiWork, "hi"); r.ExitCode != 0 {
+		t.Fatalf("claude in work after remove: exit %d %s", r.ExitCode, r.Stdout+r.Stderr)
+	}
+	wantOnlyKey(t, w.apiWork, spare, "claude in ~/src/work/app after profile remove work", 1)
+	if r := w.run("", "key", "--profile", "work"); r.ExitCode != 2 || !strings.Contains(r.Stderr, `"work"`) {
+		t.Fatalf("key --profile work after remove: exit %d %q", r.ExitCode, r.Stderr)
+	}
+}
+
+// secretToolAccount reads the claude-keytray item of account with secret-tool ("" when none).
+func secretToolAccount(t *testing.T, env *testenv.Env, account string) string {
+	t.Helper()
+	r := env.Exec(t, "", "secret-tool", "lookup", "service", auth.KeyringService, "username", account)
+	if r.ExitCode != 0 {
+		return ""
+	}
+	return strings.TrimSuffix(r.Stdout, "\n")
+}
