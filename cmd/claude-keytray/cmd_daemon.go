@@ -112,8 +112,8 @@ type daemon struct {
 func startDaemon(ctx context.Context, a *app, log *slog.Logger) (*daemon, error) {
 	l, lock, err := control.ListenFor(a.paths)
 	socket := a.paths.Socket
-	if lock != nil {
-		socket = lock.Socket()
+	if lock != nil && lock.Socket() != "" {
+		socket = lock.Socket() // the private folder, when the daemon moved there
 	}
 	api := auth.DaemonStatus{Running: true, PID: os.Getpid(), Socket: socket, ControlAPI: "on"}
 	switch {
