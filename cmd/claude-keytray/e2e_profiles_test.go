@@ -29,6 +29,7 @@ type profileWorld struct {
 	// others; both accept both keys, so a key that crossed over would be seen, not refused.
 	apiWork, apiNotes *testenv.FakeAPI
 	workApp, notes    string
+	notes2            *testenv.Notifications
 }
 
 func newProfileWorld(t *testing.T) *profileWorld {
@@ -58,6 +59,21 @@ func newProfileWorld(t *testing.T) *profileWorld {
 	wantExit(t, w.run("", "profile", "bind", filepath.Join(home, "src", "work"), "work"), 0, "profile bind")
 	wantExit(t, w.run("", "install", "--no-autostart"), 0, "install --no-autostart")
 	return w
+}
+
+// startProfileDaemon starts the daemon and waits until every profile has refreshed once and
+// work holds its key from pass (which its first refresh announces as a rotation).
+func (w *profileWorld) startProfileDaemon() {
+	w.t.Helper()
+	w.startDaemon()
+	w.waitDaemon(nil, "every profile's first refresh", 20*time.Second, func(st auth.Status) bool {
+		for _, p := range st.Profiles {
+			if p.Refresh.Count == 0 || p.Profile == "work" && p.Key.Fingerprint != auth.Fingerprint(w.work) {
+				return false
+			}
+		}
+		return len(st.Profiles) > 1
+	})
 }
 
 // claudeIn runs `claude -p` in dir against api.
@@ -100,15 +116,7 @@ func wantOnlyKey(t *testing.T, api *testenv.FakeAPI, want, what string, n int) {
 func TestE2EProfilesTwoFoldersAtOnce(t *testing.T) {
 	t.Parallel()
 	w := newProfileWorld(t)
-	w.startDaemon()
-	w.waitDaemon(nil, "work's key from pass", 20*time.Second, func(st auth.Status) bool {
-		for _, p := range st.Profiles {
-			if p.Profile == "work" && p.Key.Fingerprint == auth.Fingerprint(w.work) {
-				return true
-			}
-		}
-		return false
-	})
+	w.startProfileDaemon()
 	const rounds = 20
 	for i := range rounds {
 		var wg sync.WaitGroup
@@ -280,4 +288,164 @@ func secretToolAccount(t *testing.T, env *testenv.Env, account string) string {
 		return ""
 	}
 	return strings.TrimSuffix(r.Stdout, "\n")
+}
+
+// tmuxSession is an interactive claude in a tmux window of the world's own tmux server.
+type tmuxSession struct {
+	w    *profileWorld
+	sock string
+	name string
+	api  *testenv.FakeAPI
+	dir  string
+}
+
+// startInteractive starts an interactive claude in dir, against api, in a detached tmux session,
+// and waits until it takes input.
+func (w *profileWorld) startInteractive(name, dir string, api *testenv.FakeAPI) *tmuxSession {
+	w.t.Helper()
+	s := &tmuxSession{w: w, sock: filepath.Join(w.env.RuntimeDir, "tmux.sock"), name: name, api: api, dir: dir}
+	// A short helper TTL is still far longer than Claude Code's retry after a 401 (about 1 s).
+	r := w.env.Exec(w.t, "", "tmux", "-S", s.sock, "new-session", "-d", "-s", name, "-x", "160", "-y", "48", "-c", dir,
+		"env", "ANTHROPIC_BASE_URL="+api.URL(), "claude")
+	if r.ExitCode != 0 {
+		w.t.Fatalf("tmux new-session %s: exit %d %s", name, r.ExitCode, r.Stderr)
+	}
+	w.t.Cleanup(func() { w.env.Exec(w.t, "", "tmux", "-S", s.sock, "kill-session", "-t", name) })
+	s.waitScreen("a prompt", 60*time.Second, func(screen string) bool {
+		if strings.Contains(screen, "trust") && strings.Contains(screen, "Yes") {
+			s.keys("Enter")
+			return false
+		}
+		return strings.Contains(screen, "? for shortcuts") || strings.Contains(screen, "for shortcuts")
+	})
+	return s
+}
+
+func (s *tmuxSession) screen() string {
+	r := s.w.env.Exec(s.w.t, "", "tmux", "-S", s.sock, "capture-pane", "-p", "-t", s.name)
+	return r.Stdout
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.w.t.Helper()
+	args := append([]string{"-S", s.sock, "send-keys", "-t", s.name}, keys...)
+	if r := s.w.env.Exec(s.w.t, "", "tmux", args...); r.ExitCode != 0 {
+		s.w.t.Fatalf("tmux send-keys: %s", r.Stderr)
+	}
+}
+
+func (s *tmuxSession) waitScreen(what string, timeout time.Duration, cond func(string) bool) {
+	s.w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		sc := s.screen()
+		if cond(sc) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.w.t.Fatalf("%s: no %s within %s; the screen:\n%s", s.name, what, timeout, sc)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ask types prompt and waits until the API answered a message of this session with status 200.
+func (s *tmuxSession) ask(prompt string) {
+	s.w.t.Helper()
+	before := okMessages(s.api)
+	s.keys("-l", prompt)
+	s.keys("Enter")
+	deadline := time.Now().Add(2 * time.Minute)
+	for okMessages(s.api) <= before {
+		if time.Now().After(deadline) {
+			s.w.t.Fatalf("%s: %q got no answer within 2 min: %s\nthe screen:\n%s", s.name, prompt, keysSeen(messages(s.api)), s.screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func okMessages(api *testenv.FakeAPI) int {
+	n := 0
+	for _, r := range messages(api) {
+		if r.Status == 200 {
+			n++
+		}
+	}
+	return n
+}
+
+// Two interactive sessions at once, one per profile. The work key is rotated in pass and the old
+// one revoked: the work session gets a 401, calls the helper again, gets the new work key and
+// goes on; one notification names work; the personal session never sees a 401 or another key.
+func TestE2EProfilesInteractiveRotation(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "tmux")
+	w := newProfileWorld(t)
+	w.notes2 = w.env.StartNotifications(t)
+	// Claude Code's first-run questions are answered: onboarding done, both folders trusted.
+	projects := map[string]any{}
+	for _, d := range []string{w.workApp, w.notes} {
+		projects[d] = map[string]any{"hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true}
+	}
+	b, _ := json.Marshal(map[string]any{"hasCompletedOnboarding": true, "theme": "dark", "projects": projects})
+	w.env.WriteFile(t, filepath.Join(w.env.Home(), ".claude.json"), string(b), 0o600)
+	w.startProfileDaemon()
+
+	ws := w.startInteractive("work", w.workApp, w.apiWork)
+	ns := w.startInteractive("notes", w.notes, w.apiNotes)
+	ws.ask("hello from work")
+	ns.ask("hello from notes")
+	wantOnlyKey(t, w.apiWork, w.work, "the work session", 1)
+	wantOnlyKey(t, w.apiNotes, w.personal, "the notes session", 1)
+
+	// Before the rotation: the start-up refresh announced work's first key from pass.
+	startup := len(w.notes2.All())
+	next := w.newKey()
+	w.env.PassInsert(t, "claude/work", next)
+	for _, api := range []*testenv.FakeAPI{w.api, w.apiWork, w.apiNotes} {
+		api.SetAccepted(next, w.personal)
+	}
+	w.apiWork.Reset()
+	ws.ask("again from work")
+	msgs := messages(w.apiWork)
+	last := msgs[len(msgs)-1]
+	if last.Key != next || last.Status != 200 {
+		t.Fatalf("the work session after the rotation: %s", keysSeen(msgs))
+	}
+	n := w.notes2.WaitFor(t, func(n testenv.Notification) bool {
+		return strings.Contains(n.Summary, "(work)") && strings.Contains(n.Body, auth.Fingerprint(next))
+	}, 30*time.Second)
+	t.Logf("work session: %s; notification %q: %q", keysSeen(msgs), n.Summary, n.Body)
+
+	w.apiNotes.Reset()
+	ns.ask("again from notes")
+	wantOnlyKey(t, w.apiNotes, w.personal, "the notes session after work's rotation", 1)
+	for _, r := range messages(w.apiNotes) {
+		if r.Status != 200 {
+			t.Fatalf("the notes session got HTTP %d", r.Status)
+		}
+	}
+	st := w.status()
+	for _, p := range st.Profiles {
+		switch p.Profile {
+		case "work":
+			if p.AuthFailures.Count != 1 || p.Key.Fingerprint != auth.Fingerprint(next) {
+				t.Fatalf("work: %d auth failures, key %s", p.AuthFailures.Count, p.Key.Fingerprint)
+			}
+		case "personal":
+			if p.AuthFailures.Count != 0 {
+				t.Fatalf("personal counted %d auth failures", p.AuthFailures.Count)
+			}
+		}
+	}
+	var named []string
+	for _, n := range w.notes2.All()[startup:] {
+		named = append(named, n.Summary)
+		if !strings.Contains(n.Summary, "(work)") {
+			t.Fatalf("a notification not about work: %q %q", n.Summary, n.Body)
+		}
+	}
+	if len(named) != 1 {
+		t.Fatalf("%d notifications, want one: %v", len(named), named)
+	}
 }
