@@ -1,0 +1,139 @@
+package tray_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/claude-keytray/claude-keytray/assets"
+	"github.com/claude-keytray/claude-keytray/internal/testenv"
+	"github.com/claude-keytray/claude-keytray/tray"
+)
+
+// findEntry is the menu entry whose label starts with prefix.
+func findEntry(m []testenv.MenuEntry, prefix string) (testenv.MenuEntry, bool) {
+	for _, e := range m {
+		if strings.HasPrefix(e.Label, prefix) {
+			return e, true
+		}
+	}
+	return testenv.MenuEntry{}, false
+}
+
+// waitEntry polls the menu until an entry starting with prefix satisfies ok.
+func waitEntry(t *testing.T, it testenv.TrayItem, prefix string, limit time.Duration, ok func(testenv.MenuEntry) bool) ([]testenv.MenuEntry, testenv.MenuEntry) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		m := it.Menu(t)
+		if e, found := findEntry(m, prefix); found && ok(e) {
+			return m, e
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no menu entry %q as wanted within %v; the menu: %q", prefix, limit, menuText(m))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Two profiles in the real tray under xfce4-panel: one radio-style line each with its state and
+// bound folder, the default ticked. Choosing the other line (dbusmenu Event, as the panel sends
+// it) makes it the default: what `key` gives in a folder without a binding changes with it.
+// `profile use` from a terminal shows in the menu too.
+func TestTrayProfiles(t *testing.T) {
+	t.Parallel()
+	d := newDesktop(t, true)
+	keyDefault, keyWork := newKey(t), newKey(t)
+	d.api.SetAccepted(keyDefault, keyWork)
+	d.env.SecretToolStore(t, keyDefault)
+	workDir := filepath.Join(d.env.Home(), "src", "work")
+	if err := os.MkdirAll(workDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"profile", "add", "work"}, {"profile", "bind", workDir, "work"}} {
+		if r := d.env.Run(t, args...); r.ExitCode != 0 {
+			t.Fatalf("%v: exit %d %s%s", args, r.ExitCode, r.Stdout, r.Stderr)
+		}
+	}
+	if r := d.env.RunInput(t, keyWork+"\n", "update-key", "--profile", "work"); r.ExitCode != 0 {
+		t.Fatalf("update-key --profile work: exit %d %s%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	_, it := d.startTray(t)
+
+	workLine := "work — OK · " + last4(keyWork) + " · ~/src/work"
+	want := []string{
+		"Claude key (default): OK · " + last4(keyDefault),
+		"[x] default — OK · " + last4(keyDefault),
+		"[ ] " + workLine,
+	}
+	var m []testenv.MenuEntry
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		m = it.Menu(t)
+		got := strings.Join(menuText(m), "\n")
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the menu lacks %q:\n%s", missing, got)
+		}
+	}
+	t.Logf("menu: %q", menuText(m))
+	for _, e := range m {
+		if strings.Contains(e.Label, " — ") && e.Toggle == "" {
+			t.Fatalf("profile line %q is not checkable", e.Label)
+		}
+	}
+	if _, ok := findEntry(m, tray.LabelRefreshNow); !ok {
+		t.Fatalf("no %q (submenu) entry: %q", tray.LabelRefreshNow, menuText(m))
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		tip := it.Tooltip(t)
+		if strings.Contains(tip, "default: OK · "+last4(keyDefault)) && strings.Contains(tip, "work: OK · "+last4(keyWork)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tooltip %q does not list both profiles as OK", tip)
+		}
+	}
+	if icon := iconState(t, it.Icon(t)); icon != assets.Ok {
+		t.Fatalf("icon %v, want ok", icon)
+	}
+	if r := d.env.Run(t, "key"); strings.TrimSpace(r.Stdout) != keyDefault {
+		t.Fatalf("key in an unbound folder before the switch: exit %d %q", r.ExitCode, r.Stderr)
+	}
+
+	start := time.Now()
+	it.Click(t, workLine)
+	m, _ = waitEntry(t, it, "work — ", stateChangeLimit, func(e testenv.MenuEntry) bool { return e.Checked })
+	t.Logf("work ticked %v after the click", time.Since(start).Round(time.Millisecond))
+	if e, _ := findEntry(m, "default — "); e.Checked {
+		t.Fatalf("default is still ticked: %q", menuText(m))
+	}
+	if e, _ := findEntry(m, "Claude key ("); e.Label != "Claude key (work): OK · "+last4(keyWork) {
+		t.Fatalf("status line %q after choosing work", e.Label)
+	}
+	if r := d.env.Run(t, "key"); strings.TrimSpace(r.Stdout) != keyWork {
+		t.Fatalf("key in an unbound folder after choosing work: exit %d %q", r.ExitCode, r.Stderr)
+	}
+	if st := d.status(t); st.Profile != "work" {
+		t.Fatalf("status names profile %q after the click", st.Profile)
+	}
+
+	if r := d.env.Run(t, "profile", "use", "default"); r.ExitCode != 0 {
+		t.Fatalf("profile use default: exit %d %s", r.ExitCode, r.Stderr)
+	}
+	start = time.Now()
+	waitEntry(t, it, "default — ", stateChangeLimit, func(e testenv.MenuEntry) bool { return e.Checked })
+	t.Logf("profile use from a terminal shown %v after it returned", time.Since(start).Round(time.Millisecond))
+	if r := d.env.Run(t, "key"); strings.TrimSpace(r.Stdout) != keyDefault {
+		t.Fatalf("key after profile use default: exit %d %q", r.ExitCode, r.Stderr)
+	}
+}
