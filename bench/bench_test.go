@@ -31,7 +31,7 @@ var (
 	idle        = flag.Duration("idle", time.Minute, "how long the idle footprint is watched")
 	sourceDelay = flag.Duration("source-delay", time.Second, "how long the slow source command takes")
 	outFile     = flag.String("out", "", "also write the report (markdown) to this file")
-	phases      = flag.String("phases", "helper,slow,burst,start,idle", "which parts to run, comma separated")
+	phases      = flag.String("phases", "helper,slow,burst,start,profiles,idle", "which parts to run, comma separated")
 )
 
 func phase(name string) bool { return slices.Contains(strings.Split(*phases, ","), name) }
@@ -86,6 +86,7 @@ func TestBench(t *testing.T) {
 		{"slow", func() { slowSource(t, w, rep, d) }},
 		{"burst", func() { bursts(t, w, rep, d) }},
 		{"start", func() { startup(t, w, rep) }},
+		{"profiles", func() { profilesPhase(t, w, rep, d) }},
 		{"idle", func() { idleFootprint(t, w, rep, d) }},
 	} {
 		if phase(p.name) {
