@@ -139,10 +139,7 @@ func (b *runBackend) close() {
 // notifyingEngine is a.engine with desktop notifications (unless the config turns them off),
 // for commands that handle a 401 without a daemon.
 func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
-	if !a.cfg.NotificationsOn() {
-		n = nil
-	}
-	return a.profileEngine(a.fleet(log, n))
+	return a.callerEngine(log, n)
 }
 
 // detachedNotifier hands a notification to a background `claude-keytray key

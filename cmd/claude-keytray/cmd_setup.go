@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/spf13/cobra"
@@ -33,9 +34,15 @@ func newSetupCmd(g *globalFlags) *cobra.Command {
 
 --yes takes the default answer to every question (import the key found and delete the
 plaintext file, start at login) for scripted installs. Without a terminal, setup asks nothing:
-use --yes. Running setup again only does what is still missing.`,
+use --yes. Running setup again only does what is still missing.
+
+--profile NAME sets up another key instead, for the folders of one client or job: it creates
+the profile (asking for a source command, or the key itself), and binds a folder to it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// setup --profile NAME may create NAME: it is not a profile to look up yet.
+			profile := g.profile
+			g.engine = true
 			a, err := newApp(g)
 			if err != nil {
 				return err
@@ -55,6 +62,9 @@ use --yes. Running setup again only does what is still missing.`,
 			}
 			// A person runs setup: the keychain may ask them to confirm or unlock.
 			ctx := auth.Interactive(context.Background(), onceSayer(cmd.ErrOrStderr()))
+			if profile != "" {
+				return s.profile(ctx, profile)
+			}
 			return s.run(ctx, !noAutostart)
 		},
 	}
@@ -396,5 +406,87 @@ func (s *setup) doctor(ctx context.Context) error {
 		return &exitError{code: 1, err: errors.New("setup finished, but doctor found problems (see above)")}
 	}
 	fmt.Fprintln(s.out, "Done: Claude Code now gets its key from claude-keytray.")
+	if s.a.cfg.Profiles == nil {
+		fmt.Fprintln(s.out, "Another key for the folders of one client or job? `claude-keytray setup --profile NAME` adds it and binds a folder to it.")
+	}
+	return nil
+}
+
+// line asks for one line of text; with --yes, or at the end of input, it is def.
+func (q *asker) line(question, def string) string {
+	if q.yes {
+		return def
+	}
+	fmt.Fprintf(q.out, "%s ", question)
+	line, err := q.in.ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(q.out)
+		return def
+	}
+	if v := strings.TrimSpace(line); v != "" {
+		return v
+	}
+	return def
+}
+
+// profile is setup --profile NAME: the profile, its key and a folder bound to it.
+func (s *setup) profile(ctx context.Context, name string) error {
+	path := s.a.paths.ConfigFile
+	if !s.a.cfg.HasProfile(name) {
+		src := s.ask.line("A command that prints the key of profile "+name+" (e.g. pass show work/claude), or Enter to type the key:", "")
+		if err := auth.AddProfile(path, name, auth.ProfileConfig{SourceCommand: src}); err != nil {
+			return err
+		}
+		s.say("Profile:", "%s added", name)
+		cfg, err := auth.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		s.a.cfg = cfg
+	} else {
+		s.say("Profile:", "%s exists", name)
+	}
+	s.a.profile = name
+	pc, _ := s.a.cfg.LookupProfile(name)
+	store := auth.ProfileStore(s.a.store, name, s.a.cfg.KeychainTimeout())
+	if pc.SourceCommand != "" {
+		st, err := refreshNow(ctx, s.a)
+		if err != nil {
+			return err
+		}
+		if !st.Key.Present {
+			return fmt.Errorf("the source command of profile %s gave no key: %s", name, st.Refresh.LastError)
+		}
+		s.say("Key:", "%s from the source command; %s", st.Key.Fingerprint, verdict(st.Validation))
+	} else if k, err := store.Get(ctx); err == nil && k != "" {
+		s.say("Key:", "%s holds one already", store.Where())
+	} else {
+		if s.ask.yes {
+			return &exitError{code: exitNoKey, err: fmt.Errorf("profile %s has no key: pipe it into `claude-keytray update-key --profile %s`, then run setup --profile %s again", name, name, name)}
+		}
+		raw, err := readKeyInput(s.ask.raw, s.ask.out)
+		if err != nil {
+			return err
+		}
+		st, err := updateKey(ctx, s.a, raw, true, "cli")
+		if err != nil {
+			return withCode(err)
+		}
+		s.say("Key:", "stored %s in %s; %s", st.Key.Fingerprint, store.Where(), verdict(st.Validation))
+	}
+	if dir := s.ask.line("A folder where Claude Code should use profile "+name+" (Enter for none):", ""); dir != "" {
+		abs, err := auth.BindingDir(dir)
+		if err != nil {
+			return err
+		}
+		if err := auth.BindFolder(path, abs, name); err != nil {
+			return err
+		}
+		s.say("Folder:", "Claude Code started in %s or below gets profile %s", abs, name)
+	}
+	c := control.ClientFor(s.a.paths)
+	defer c.Close()
+	_, _ = c.Profiles(ctx)
+	fmt.Fprintln(s.out, "Done: `claude-keytray profile list` shows every profile.")
 	return nil
 }
