@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
-	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/auth/claude"
+	"github.com/claude-keytray/claude-keytray/auth/control"
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
