@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -206,6 +207,19 @@ func TestE2EProfilesTwoFoldersAtOnce(t *testing.T) {
 	}
 	if strings.Contains(r.Stdout, w.work) || strings.Contains(r.Stdout, w.personal) {
 		t.Fatal("status --json holds a key")
+	}
+
+	// doctor checks every profile's key and says which profile each bound folder gets;
+	// doctor --profile checks one.
+	r = w.run("", "doctor", "--no-verify")
+	for _, want := range []string{"personal: key present", "work: key present", "default: key present", "Claude Code in " + filepath.Join(w.env.Home(), "src", "work") + " gets profile work", "any other folder gets profile personal"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("doctor lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	r = w.run("", "doctor", "--no-verify", "--profile", "work")
+	if strings.Contains(r.Stdout, "personal") || !strings.Contains(r.Stdout, auth.Fingerprint(w.work)) {
+		t.Errorf("doctor --profile work:\n%s", r.Stdout)
 	}
 }
 
@@ -447,5 +461,76 @@ func TestE2EProfilesInteractiveRotation(t *testing.T) {
 	}
 	if len(named) != 1 {
 		t.Fatalf("%d notifications, want one: %v", len(named), named)
+	}
+}
+
+// setup --profile at a terminal: no source (Enter), the key at the hidden prompt, a folder to
+// bind; the profile then serves that folder.
+func TestSetupProfileInteractive(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "script")
+	k := testenv.NewKey(t)
+	env, _ := keychainEnv(t, k)
+	dir := filepath.Join(env.Home(), "client work")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" setup --profile acme", "/dev/null")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(s string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("setup never showed %q:\n%s", s, out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("or Enter to type the key: ")
+	io.WriteString(stdin, "\r")
+	waitFor("input is hidden): ")
+	io.WriteString(stdin, k+"\r")
+	waitFor("(Enter for none): ")
+	io.WriteString(stdin, dir+"\r")
+	err = cmd.Wait()
+	stdin.Close()
+	text := strings.ReplaceAll(out.String(), "\r", "")
+	t.Logf("setup --profile acme:\n%s", text)
+	if err != nil {
+		t.Fatalf("setup --profile: %v", err)
+	}
+	if strings.Contains(text, k) {
+		t.Fatal("the terminal echoed the key")
+	}
+	if got := secretToolAccount(t, env, "acme"); got != k {
+		t.Fatalf("the acme item holds %s", auth.Fingerprint(got))
+	}
+	if _, ok := env.SecretToolLookup(t); ok {
+		t.Fatal("setup --profile stored the key in the default item too")
+	}
+	var l auth.ProfileList
+	r := env.Run(t, "profile", "list", "--json")
+	if err := json.Unmarshal([]byte(r.Stdout), &l); err != nil || len(l.Profiles) != 2 || l.Profiles[1].Name != "acme" || len(l.Profiles[1].Bindings) != 1 || l.Profiles[1].Bindings[0] != dir {
+		t.Fatalf("profile list after setup --profile: %s (%v)", r.Stdout, err)
+	}
+	// Without a daemon, `key` in the bound folder (the helper's in-process path) gives acme's key.
+	kctx, kcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer kcancel()
+	kc := env.Command(kctx, testenv.Binary(t), "key")
+	kc.Dir = dir
+	got, err := kc.Output()
+	if err != nil || strings.TrimSpace(string(got)) != k {
+		t.Fatalf("key in %s without a daemon: %s (%v)", dir, auth.Fingerprint(strings.TrimSpace(string(got))), err)
 	}
 }
