@@ -134,3 +134,7 @@ func (clipboardPrompter) ShowError(context.Context, string, string) error { retu
 func (clipboardPrompter) ShowText(context.Context, string, string, string) (bool, error) {
 	return false, ErrNoDialog
 }
+
+// HideConsole keeps a child program (a dialog, the doctor run behind "Run doctor") from
+// flashing a console window over the desktop on Windows; elsewhere it does nothing.
+func HideConsole(cmd *exec.Cmd) { prepareCommand(cmd) }

@@ -65,7 +65,9 @@ func runDoctorReport(ctx context.Context, g *globalFlags) (string, error) {
 	if g.store != "" {
 		args = append([]string{"--store", g.store}, args...)
 	}
-	out, err := exec.CommandContext(ctx, exe(), args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, exe(), args...)
+	tray.HideConsole(cmd)
+	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && len(out) > 0 {
 		err = nil
