@@ -317,6 +317,11 @@ func (f *Fleet) Config() Config {
 // Engine is profile name's engine, or an *UnknownProfileError.
 func (f *Fleet) Engine(name string) (*Engine, error) {
 	f.reloadIfChanged()
+	return f.engine(name)
+}
+
+// engine is Engine without looking at config.json first.
+func (f *Fleet) engine(name string) (*Engine, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if m := f.members[name]; m != nil {
@@ -467,7 +472,7 @@ func (f *Fleet) CurrentKey(ctx context.Context) (Key, error) {
 // folder is bound to (ResolveProfile), with that profile's 401 bookkeeping.
 func (f *Fleet) KeyForCaller(ctx context.Context, keyPID int) (Key, error) {
 	name := f.ProfileForPID(keyPID)
-	e, err := f.Engine(name)
+	e, err := f.engine(name)
 	if err != nil {
 		return Key{}, err
 	}
