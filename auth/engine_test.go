@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,9 +113,23 @@ func newTestEngine(t *testing.T, store *memStore, chk *fakeChecker, src Source) 
 	home := t.TempDir()
 	n := &recNotifier{}
 	p := testPaths(home, home+"/state")
+	wireClaude(t, p)
 	e := New(Options{Paths: p, Store: store, Checker: chk, Source: src, Notifier: n, Environ: []string{}, Cwd: home})
 	e.Load(context.Background())
 	return e, n
+}
+
+// wireClaude does what install does to Claude Code's side (a helper script, settings.json
+// naming it), so that a valid key is "ok".
+func wireClaude(t *testing.T, p Paths) {
+	t.Helper()
+	if err := claude.WriteHelper(p.Claude.Helper, "/bin/true"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"apiKeyHelper": claude.HelperSettingValue(p.Claude.Helper)})
+	if err := os.WriteFile(p.Claude.Settings, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestUpdateKey(t *testing.T) {
@@ -270,7 +286,8 @@ func TestRejectedNotifiesOnce(t *testing.T) {
 	if got := n.all(); len(got) != 1 || !strings.Contains(got[0], "rejects key") {
 		t.Fatalf("notifications: %q", got)
 	}
-	if st := e.Status(); st.AuthFailures.Count != 4 {
+	// Four reports by the same reporter of the same rejected key: one episode.
+	if st := e.Status(); st.AuthFailures.Count != 1 {
 		t.Fatalf("auth_failures.count = %d", st.AuthFailures.Count)
 	}
 	chk.accept(key(1))

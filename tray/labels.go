@@ -67,6 +67,17 @@ func inText(d time.Duration) string {
 	return fmt.Sprintf("in %d h", int(d/time.Hour))
 }
 
+// IconFor is the icon for a whole status: the state's, or Warning when the state is ok but a
+// warning stands (the worst problem shows, as on the status line).
+func IconFor(st auth.Status) assets.State {
+	if st.State == auth.StateOK {
+		if w := st.Worst(); w != nil {
+			return assets.Warning
+		}
+	}
+	return IconState(st.State)
+}
+
 // IconState maps the engine's state to the icon: ok → Ok; unverified and no key → Warning;
 // rejected and error → Error.
 func IconState(s auth.State) assets.State {

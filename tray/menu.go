@@ -81,7 +81,7 @@ func (m *Menu) view(now time.Time) View {
 		OpenLog:         ItemView{Label: LabelOpenLog, Enabled: true},
 		Quit:            ItemView{Label: LabelQuit, Enabled: true},
 		Tooltip:         status,
-		Icon:            IconState(m.st.State),
+		Icon:            IconFor(m.st),
 	}
 	if m.refreshing {
 		v.RefreshNow = ItemView{Label: LabelRefreshing}
