@@ -39,6 +39,11 @@ type Options struct {
 	Notifier auth.Notifier
 	// Prompter asks for a key; nil picks the platform's dialog (NewPrompter).
 	Prompter KeyPrompter
+	// AutostartFiles are files whose change may change Autostart.Enabled (the autostart entry,
+	// install's record): the checkmark is read again when they change.
+	AutostartFiles []string
+	// Details is the status as text for a person, shown by a notification's "Details".
+	Details func(auth.Status) string
 }
 
 // Tray values of auth.DaemonStatus.
@@ -74,5 +79,10 @@ func Run(ctx context.Context, opt Options) error {
 	events, unsubscribe := opt.Engine.Subscribe()
 	defer unsubscribe()
 	go m.follow(ctx, events)
+	go m.watchAutostart(ctx)
+	if n, ok := opt.Notifier.(*Notifier); ok {
+		n.OnAction(func(action string) { m.onAction(ctx, action) })
+		defer n.OnAction(nil)
+	}
 	return runHost(ctx, m)
 }

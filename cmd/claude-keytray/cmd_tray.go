@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"path/filepath"
+	"strings"
+
+	"github.com/claude-keytray/claude-keytray/auth"
 
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/claude-keytray/claude-keytray/tray"
@@ -41,6 +45,15 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 			StatusLine: StatusLine,
 			Notifier:   d.notifier,
 			Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
+			AutostartFiles: []string{
+				filepath.Join(filepath.Dir(a.paths.ConfigDir), "autostart", "claude-keytray.desktop"),
+				filepath.Join(a.paths.StateDir, "autostart.json"),
+			},
+			Details: func(st auth.Status) string {
+				var b strings.Builder
+				_ = printStatus(&b, st, false)
+				return b.String()
+			},
 		})
 		stopEngine()
 		if err := <-engineDone; terr == nil {
