@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,8 @@ func TestTruthThreeSessionsOneRotationOneNotification(t *testing.T) {
 func TestTruthDeadKeyThreeSessionsThreeEpisodes(t *testing.T) {
 	t.Parallel()
 	w, _, old := new401World(t)
+	// Claude Code would keep retrying a dead key for minutes; two retries make the episode.
+	w.env.Set("CLAUDE_CODE_MAX_RETRIES", "2")
 	d := w.startSettledDaemon()
 	w.api.SetAccepted() // the key is revoked and the source has nothing better
 	var wg sync.WaitGroup
@@ -216,4 +219,77 @@ func TestTruthDeadKeyThreeSessionsThreeEpisodes(t *testing.T) {
 	if st := w.status(); st.AuthFailures.Count != 3 {
 		t.Fatalf("after a restart auth_failures.count = %d, want 3", st.AuthFailures.Count)
 	}
+}
+
+// cliAuthStatus runs the real `claude auth status` as a person would: in a login-like
+// interactive bash (so ~/.bashrc counts), and with managedRoot (a folder holding claude-code/)
+// laid over /etc in a private mount namespace, so the CLI reads managed settings the test
+// wrote instead of the machine's.
+func cliAuthStatus(t *testing.T, w *daemonWorld, managedRoot string) map[string]any {
+	t.Helper()
+	script := "claude auth status"
+	name, args := "bash", []string{"-ic", script}
+	if managedRoot != "" {
+		testenv.Require(t, "unshare")
+		name, args = "unshare", []string{"-rm", "sh", "-c", "mount -t overlay overlay -o lowerdir='" + managedRoot + "':/etc /etc && exec bash -ic '" + script + "'"}
+	}
+	r := w.env.Exec(t, "", name, args...)
+	var out map[string]any
+	i := strings.Index(r.Stdout, "{")
+	if i < 0 || json.Unmarshal([]byte(r.Stdout[i:]), &out) != nil {
+		t.Fatalf("%s %v: exit %d, no JSON\nstdout: %s\nstderr: %s", name, args, r.ExitCode, r.Stdout, r.Stderr)
+	}
+	return out
+}
+
+// ANTHROPIC_API_KEY exported in ~/.bashrc, then set in managed settings (managed-settings.d):
+// status is not ok and says where and how to fix it, and the real CLI agrees with
+// effective_credential each time; with neither, both say apiKeyHelper and status is ok.
+func TestTruthCredentialThatWinsOverTheHelper(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "claude", "bash")
+	w, _ := newTruthWorld(t)
+	root := filepath.Join(w.env.Dir, "etc-overlay")
+	managed := filepath.Join(root, "claude-code")
+	if err := os.MkdirAll(managed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w.env.Set("CLAUDE_KEYTRAY_TEST_MANAGED_DIR", managed)
+	d := w.startSettledDaemon()
+	other := w.newKey()
+
+	check := func(name, wantSource, wantWhere, overlay string) {
+		t.Helper()
+		st := w.waitDaemon(d, name+": the CLI's answer", 30*time.Second, func(st auth.Status) bool {
+			return st.EffectiveCredential.APIKeySource == wantSource
+		})
+		cli := cliAuthStatus(t, w, overlay)
+		if cli["apiKeySource"] != st.EffectiveCredential.APIKeySource {
+			t.Fatalf("%s: claude auth status says apiKeySource %v, effective_credential says %q", name, cli["apiKeySource"], st.EffectiveCredential.APIKeySource)
+		}
+		t.Logf("%s: state %s, effective %+v; claude auth status: %v", name, st.State, st.EffectiveCredential, cli)
+		if wantSource == "apiKeyHelper" {
+			if st.State != auth.StateOK {
+				t.Fatalf("%s: state %s, problems %+v", name, st.State, st.Problems)
+			}
+			return
+		}
+		w := st.Worst()
+		if st.State == auth.StateOK || w == nil || w.Code != auth.ProblemCredentialOverrides || !strings.Contains(w.Message, wantWhere) || w.Fix == "" {
+			t.Fatalf("%s: state %s, worst problem %+v; want credential_overrides_helper naming %s", name, st.State, w, wantWhere)
+		}
+		if strings.Contains(w.Message, other) {
+			t.Fatalf("the problem shows the key: %s", w.Message)
+		}
+	}
+
+	check("nothing set", "apiKeyHelper", "", "")
+	bashrc := w.env.WriteFile(t, ".bashrc", "# set up\nexport ANTHROPIC_API_KEY="+other+"\n", 0o600)
+	check("~/.bashrc", "ANTHROPIC_API_KEY", bashrc+" line 2", "")
+	if err := os.Remove(bashrc); err != nil {
+		t.Fatal(err)
+	}
+	check("~/.bashrc removed", "apiKeyHelper", "", "")
+	dropIn := w.env.WriteFile(t, filepath.Join(managed, "managed-settings.d", "50-team.json"), `{"env": {"ANTHROPIC_API_KEY": "`+other+`"}}`, 0o644)
+	check("managed-settings.d", "ANTHROPIC_API_KEY", dropIn, root)
 }
