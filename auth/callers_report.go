@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -72,7 +73,9 @@ func (e *Engine) authFailureEvent(ctx context.Context, origin string, helper boo
 	who, next := splitOrigin(origin)
 	before := e.snapshot()
 	if !helper {
-		e.countAuthFailure(who, "report:"+who, before)
+		// A reporter (`run`) reports once per child it ran, and each child is another Claude
+		// Code process: each report is an episode of its own.
+		e.countAuthFailure(who, "report "+who+" at "+strconv.FormatInt(time.Now().UnixNano(), 10), before)
 	}
 	e.mu.Lock()
 	e.checkDue = true
@@ -155,11 +158,11 @@ func authFailureNote(who, next string, before, after keySnapshot, told bool, st 
 		}
 		return noteRejected(after.fp), true
 	case after.id != before.id:
-		return Note{Title: "Claude key rotated", Body: who + " was refused the old key: now using " + after.fp + tail + ".", Urgency: UrgencyNormal}, true
+		return Note{Title: "Claude key rotated", Body: who + " was refused the old key: now using " + after.fp + tail, Urgency: UrgencyNormal}, true
 	case st.Refresh.LastError != "":
 		return Note{Title: "Claude key refresh failed", Body: who + " was refused the key and it could not be refreshed.\nStill using " + after.fp + tail + ".", Urgency: UrgencyNormal, Actions: true}, true
 	}
-	return Note{Title: "Claude key refreshed", Body: who + " was refused the key; it was read again" + tail + ".", Urgency: UrgencyLow}, true
+	return Note{Title: "Claude key refreshed", Body: who + " was refused the key; it was read again" + tail, Urgency: UrgencyLow}, true
 }
 
 // notifyAsync shows a notification without making anyone wait for the notification daemon;

@@ -286,8 +286,8 @@ func TestRejectedNotifiesOnce(t *testing.T) {
 	if got := n.all(); len(got) != 1 || !strings.Contains(got[0], "rejects key") {
 		t.Fatalf("notifications: %q", got)
 	}
-	// Four reports by the same reporter of the same rejected key: one episode.
-	if st := e.Status(); st.AuthFailures.Count != 1 {
+	// Four reports, each for a child the reporter ran: four episodes.
+	if st := e.Status(); st.AuthFailures.Count != 4 {
 		t.Fatalf("auth_failures.count = %d", st.AuthFailures.Count)
 	}
 	chk.accept(key(1))
