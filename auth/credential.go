@@ -54,7 +54,7 @@ func (e *Engine) AskClaude(ctx context.Context) {
 		return
 	}
 	start := time.Now()
-	st, err := claude.AskCLI(ctx, bin, e.opts.Paths.Home, e.opts.Paths.Home, e.opts.Environ)
+	st, err := claude.AskCLI(ctx, bin, e.opts.Paths.Claude, e.opts.Environ, e.opts.Paths.RuntimeDir)
 	a := cliAnswer{err: err, at: time.Now()}
 	if err == nil {
 		a.status = &st

@@ -26,6 +26,10 @@ func noteRefreshFailed(errText, fp string) Note {
 	if fp != "" {
 		still = "Still using key " + fp + "."
 	}
+	// What the source said is the reason a person can act on; the command line is in Details.
+	if _, said, ok := strings.Cut(errText, "stderr: "); ok && strings.TrimSpace(said) != "" {
+		errText = said
+	}
 	return Note{Title: "Claude key refresh failed", Body: clipLine(errText, 120) + "\n" + still, Urgency: UrgencyNormal, Actions: true}
 }
 
@@ -34,7 +38,7 @@ func noteSourceRejected(got, current string) Note {
 	if current != "" {
 		still = "Still using key " + current + "."
 	}
-	return Note{Title: "Claude key from the source rejected", Body: "The source gave key " + got + ", which the API rejects.\n" + still, Urgency: UrgencyNormal, Actions: true}
+	return Note{Title: "Claude key from the source was rejected", Body: "The source gave key " + got + ", which the API rejects.\n" + still, Urgency: UrgencyNormal, Actions: true}
 }
 
 func noteRefreshRecovered(fp string) Note {

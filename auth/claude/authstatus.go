@@ -6,9 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // AuthStatusTimeout bounds one `claude auth status`: the CLI starts in about a second here.
@@ -40,22 +45,41 @@ func ParseAuthStatus(out []byte) (CLIAuthStatus, error) {
 	return s, nil
 }
 
-// AskCLI runs `claude auth status` (bin is the claude executable) in dir with environ plus the
-// credential variables home's shell start-up files export, as a terminal opened now would
+// AskCLI runs `claude auth status` (bin is the claude executable) with environ plus the
+// credential variables the user's shell start-up files export, as a terminal opened now would
 // have them. The exported values are never read: a placeholder stands in, since only whether
-// the variable is set matters to the answer.
-func AskCLI(ctx context.Context, bin, dir, home string, environ []string) (CLIAuthStatus, error) {
+// a variable is set matters to the answer.
+//
+// The CLI rewrites the settings it reads (it migrates and reformats them) and keeps its own
+// state next to them, so it never runs on the user's folder: it gets a scratch Claude folder
+// under scratchParent holding a copy of the user settings, every "env" value replaced by a
+// placeholder so no secret is copied, and runs there. Managed settings it reads where they are.
+func AskCLI(ctx context.Context, bin string, p Files, environ []string, scratchParent string) (CLIAuthStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, AuthStatusTimeout)
 	defer cancel()
-	env := append([]string{}, environ...)
-	for _, x := range ShellExports(home) {
-		env = append(withoutVar(env, x.Name), x.Name+"=set-in-"+strings.TrimPrefix(x.File, home+"/"))
+	if err := os.MkdirAll(scratchParent, 0o700); err != nil {
+		return CLIAuthStatus{}, fmt.Errorf("creating %s for claude auth status: %w", scratchParent, err)
+	}
+	scratch, err := os.MkdirTemp(scratchParent, "claude-auth-status-")
+	if err != nil {
+		return CLIAuthStatus{}, fmt.Errorf("creating a scratch folder for claude auth status: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	if b, err := os.ReadFile(p.Settings); err == nil {
+		if err := os.WriteFile(filepath.Join(scratch, "settings.json"), placeholderEnv(b), 0o600); err != nil {
+			return CLIAuthStatus{}, err
+		}
+	}
+	env := withoutVar(append([]string{}, environ...), "CLAUDE_CONFIG_DIR")
+	env = append(env, "CLAUDE_CONFIG_DIR="+scratch)
+	for _, x := range ShellExports(p.Home) {
+		env = append(withoutVar(env, x.Name), x.Name+"=set-in-"+strings.TrimPrefix(x.File, p.Home+"/"))
 	}
 	cmd := exec.CommandContext(ctx, bin, "auth", "status")
-	cmd.Dir, cmd.Env = dir, env
+	cmd.Dir, cmd.Env = scratch, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	if ctx.Err() != nil {
 		return CLIAuthStatus{}, fmt.Errorf("`%s auth status` did not answer within %s", bin, AuthStatusTimeout)
 	}
@@ -67,6 +91,32 @@ func AskCLI(ctx context.Context, bin, dir, home string, environ []string) (CLIAu
 		return s, perr
 	}
 	return s, nil
+}
+
+// placeholderEnv is a settings file with each "env" value replaced by a placeholder: what is
+// set matters to Claude Code's answer, not the value.
+func placeholderEnv(b []byte) []byte {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	env := gjson.GetBytes(b, "env")
+	if !env.IsObject() {
+		return b
+	}
+	out := b
+	env.ForEach(func(k, v gjson.Result) bool {
+		if v.Type == gjson.String && v.Str != "" {
+			if nb, err := sjson.SetBytes(out, "env."+gjsonEscape(k.Str), "set"); err == nil {
+				out = nb
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// gjsonEscape escapes a key for a gjson/sjson path.
+func gjsonEscape(k string) string {
+	r := strings.NewReplacer(".", `\.`, "*", `\*`, "?", `\?`, "|", `\|`, "#", `\#`, "@", `\@`)
+	return r.Replace(k)
 }
 
 func withoutVar(env []string, name string) []string {

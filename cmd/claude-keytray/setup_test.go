@@ -362,7 +362,7 @@ func TestSetupInteractive(t *testing.T) {
 	if strings.Contains(text, k) {
 		t.Fatal("the terminal echoed the key")
 	}
-	for _, want := range []string{"stored " + auth.Fingerprint(k), "the API accepts it", "not started at login", "started in the background", "all 9 checks pass"} {
+	for _, want := range []string{"stored " + auth.Fingerprint(k), "the API accepts it", "not started at login", "started in the background", "all 10 checks pass"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("setup output lacks %q", want)
 		}
