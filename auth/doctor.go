@@ -132,6 +132,30 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		add("conflicts", CheckFail, c, "remove it (unset the variable, or delete the entry from that settings file) so Claude Code uses the helper")
 	}
 
+	// What Claude Code will really use: `claude auth status` where the CLI is installed, the
+	// environment, shell start-up files and every settings level otherwise.
+	e.AskClaude(ctx)
+	cred := e.credential()
+	credDetail := fmt.Sprintf("Claude Code started in %s uses %s (%s; %s)", p.Home, orNoKey(cred.APIKeySource), cred.AuthMethod, cred.From)
+	credProblems := 0
+	for _, pr := range e.Status().Problems {
+		switch pr.Code {
+		case ProblemCredentialOverrides, ProblemProviderOverrides, ProblemHelperOverridden, ProblemLoginMethodForced:
+			add("Claude Code uses", CheckFail, credDetail+": "+pr.Message, pr.Fix)
+			credProblems++
+		case ProblemSubscriptionOverrid:
+			add("Claude Code uses", CheckWarn, pr.Message, pr.Fix)
+			credProblems++
+		}
+	}
+	if credProblems == 0 {
+		if cred.UsesHelper(p.Claude.Helper) {
+			add("Claude Code uses", CheckPass, credDetail, "")
+		} else {
+			add("Claude Code uses", CheckFail, credDetail, "run `claude-keytray install`")
+		}
+	}
+
 	plain := plaintextKeyFiles(p, e.opts.Cwd, store)
 	if len(plain) == 0 {
 		add("plaintext keys", CheckPass, "no plaintext key files or shell exports found", "")
@@ -171,6 +195,13 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		}
 	}
 	return r
+}
+
+func orNoKey(s string) string {
+	if s == "" {
+		return "no API key"
+	}
+	return s
 }
 
 type plainFinding struct {

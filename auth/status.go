@@ -31,6 +31,10 @@ type Status struct {
 	// Store says where the key lives; a plaintext file is called out in Warnings.
 	Store    StoreStatus `json:"store"`
 	Warnings []string    `json:"warnings,omitempty"`
+	// Problems lists everything that keeps state from ok, and warnings, the worst first.
+	Problems []Problem `json:"problems"`
+	// EffectiveCredential is what Claude Code started now in the user's home will use.
+	EffectiveCredential claude.Credential `json:"effective_credential"`
 }
 
 // KeyStatus describes the key without revealing it.
@@ -52,10 +56,13 @@ type RefreshStatus struct {
 	LastError       string     `json:"last_error"`
 }
 
-// AuthFailures counts 401s reported by `run` or seen as Claude Code's early helper re-calls.
+// AuthFailures counts 401 episodes: one per Claude Code process (or `run` retry) per rejected
+// key, kept in state.json so the count is the same with or without a daemon and across restarts.
 type AuthFailures struct {
 	Count int        `json:"count"`
 	Last  *time.Time `json:"last"`
+	// LastFingerprint is the key the last episode's 401 rejected.
+	LastFingerprint string `json:"last_fingerprint,omitempty"`
 }
 
 // DaemonStatus says whether a daemon (or tray) owns the engine.

@@ -57,6 +57,10 @@ func newDesktop(t *testing.T, withPanel bool) *desktop {
 	d.notes = d.env.StartNotifications(t)
 	d.api = testenv.NewFakeAPI(t)
 	d.env.UseFakeAPI(d.api)
+	// Claude Code's side wired as install leaves it: "OK" means Claude Code would use the key.
+	if r := d.env.Run(t, "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install --no-autostart: exit %d\n%s", r.ExitCode, r.Stderr)
+	}
 	if withPanel {
 		d.panel = d.env.StartPanel(t)
 	}
@@ -704,6 +708,9 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 	env.Set("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(env.RuntimeDir, "no-bus-here"))
 	if r := env.RunInput(t, key, "--store", "file", "update-key"); r.ExitCode != 0 {
 		t.Fatalf("update-key --store file: exit %d\n%s", r.ExitCode, r.Stderr)
+	}
+	if r := env.Run(t, "--store", "file", "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install --no-autostart: exit %d\n%s", r.ExitCode, r.Stderr)
 	}
 	proc := startChecked(t, env, "--store", "file")
 	var st auth.Status

@@ -65,14 +65,24 @@ type View struct {
 func newMenu(opt Options, quit func()) *Menu {
 	m := &Menu{opt: opt, log: opt.Logger, quit: quit}
 	m.st = opt.Engine.Status()
-	if opt.Autostart != nil {
-		on, err := opt.Autostart.Enabled()
-		if err != nil {
-			m.log.Warn("could not read the login autostart setting", "err", err)
-		}
-		m.autostart = on
-	}
+	m.readAutostart()
 	return m
+}
+
+// readAutostart reads the real login autostart state into the checkmark; it changes behind the
+// tray's back when install, setup or uninstall run in a terminal.
+func (m *Menu) readAutostart() {
+	if m.opt.Autostart == nil {
+		return
+	}
+	on, err := m.opt.Autostart.Enabled()
+	if err != nil {
+		m.log.Warn("could not read the login autostart setting", "err", err)
+		return
+	}
+	m.mu.Lock()
+	m.autostart = on
+	m.mu.Unlock()
 }
 
 // view draws the menu from the current state.
@@ -94,7 +104,7 @@ func (m *Menu) view(now time.Time) View {
 		About:           ItemView{Label: LabelAbout, Enabled: true},
 		Quit:            ItemView{Label: LabelQuit, Enabled: true},
 		Tooltip:         status,
-		Icon:            IconState(m.st.State),
+		Icon:            IconFor(m.st),
 	}
 	if m.refreshing {
 		v.RefreshNow = ItemView{Label: LabelRefreshing}
@@ -127,8 +137,11 @@ func (m *Menu) follow(ctx context.Context, events <-chan auth.Event) {
 			if ev.Status != nil {
 				st = *ev.Status
 			}
+			// What changed may be install or setup turning autostart on or off.
+			m.readAutostart()
 			m.setStatus(st)
 		case <-tick.C:
+			m.readAutostart()
 			m.redraw()
 		}
 	}

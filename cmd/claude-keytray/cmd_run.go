@@ -147,15 +147,22 @@ func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
 type detachedNotifier struct{ exe string }
 
 type detachedNote struct {
-	Title string `json:"title"`
-	Body  string `json:"body"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	Urgency int    `json:"urgency"`
 }
 
 func (d detachedNotifier) Notify(title, body string) error {
+	return d.NotifyNote(auth.Note{Title: title, Body: body, Urgency: auth.UrgencyNormal})
+}
+
+// NotifyNote hands on the urgency too; actions need a process that stays to hear the click,
+// so a helper run's notifications carry none.
+func (d detachedNotifier) NotifyNote(n auth.Note) error {
 	if d.exe == "" {
 		return errors.New("the program's own path is unknown, so the notification cannot be handed on")
 	}
-	b, err := json.Marshal(detachedNote{title, body})
+	b, err := json.Marshal(detachedNote{n.Title, n.Body, int(n.Urgency)})
 	if err != nil {
 		return err
 	}
@@ -184,5 +191,5 @@ func deliverNotification(stdin io.Reader) error {
 	if err := json.NewDecoder(io.LimitReader(stdin, 16<<10)).Decode(&n); err != nil {
 		return fmt.Errorf("reading the notification from stdin: %w", err)
 	}
-	return tray.NewNotifier(nil).Notify(n.Title, n.Body)
+	return tray.NewNotifier(nil).NotifyNote(auth.Note{Title: n.Title, Body: n.Body, Urgency: auth.Urgency(n.Urgency)})
 }

@@ -53,6 +53,7 @@ func TestKeychainStoreAndRead(t *testing.T) {
 	t.Parallel()
 	k := newKey(t)
 	env, _ := keychainEnv(t, k)
+	wantExit(t, env.Run(t, "install", "--no-autostart"), 0, "install --no-autostart")
 	r := env.RunInput(t, k+"\n", "update-key")
 	wantExit(t, r, 0, "update-key")
 	if strings.Contains(r.Stdout+r.Stderr, k) {
@@ -153,6 +154,7 @@ func TestUpdateKeyUnverifiable(t *testing.T) {
 	t.Parallel()
 	k := newKey(t)
 	env, api := keychainEnv(t, k)
+	wantExit(t, env.Run(t, "install", "--no-autostart"), 0, "install --no-autostart")
 	api.ForceStatus(529)
 	r := env.RunInput(t, k, "update-key")
 	wantExit(t, r, 0, "update-key while the API is overloaded")

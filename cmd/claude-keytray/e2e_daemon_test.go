@@ -46,6 +46,8 @@ func newDaemonWorld(t *testing.T) *daemonWorld {
 	w.env.StartKeyring(t)
 	w.api = testenv.NewFakeAPI(t)
 	w.env.UseFakeAPI(w.api)
+	// Claude Code's side wired as install leaves it: "ok" means Claude Code would use the key.
+	wantExit(t, w.run("", "install", "--no-autostart"), 0, "install --no-autostart")
 	// Registered before any daemon starts, so it runs after the daemons have stopped and the
 	// log is complete.
 	t.Cleanup(w.checkNoKeyLeaked)
