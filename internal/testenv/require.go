@@ -43,6 +43,8 @@ var packageFor = map[string]string{
 	"setpriv":               "Debian package util-linux",
 	"useradd":               "Debian package passwd",
 	"xwininfo":              "Debian package x11-utils",
+	"keepassxc":             "Debian package keepassxc",
+	"keepassxc-cli":         "Debian package keepassxc",
 	"claude":                "npm package @anthropic-ai/claude-code (npm install -g @anthropic-ai/claude-code)",
 }
 
