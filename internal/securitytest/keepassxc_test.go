@@ -25,7 +25,12 @@ import (
 //     IsLocked until the client calls Unlock on it: Unlock, and CreateItem over an existing
 //     item, are what open the dialog. Reading the collection's Locked property and searching
 //     never do.
-//   - A dialog that is dismissed ends CreateItem's prompt as "dismissed" with nothing stored.
+//   - A dialog that is dismissed ends CreateItem's prompt as "dismissed" with nothing stored
+//     (go-keyring reports no error for that; the keychain store watches for it).
+//   - A dialog nobody answers stays open after the client has given up and exited.
+//
+// The tests answer the dialog as a person would, with xdotool (focus it, Enter for its default
+// "Allow Selected", Escape to dismiss): the Secret Service's Prompt interface can only dismiss.
 
 // keepassxcWorld is a private HOME and bus with KeePassXC (confirm access on) as the Secret
 // Service, a monitor for Unlock and Prompt traffic, and a loopback API accepting keys.
