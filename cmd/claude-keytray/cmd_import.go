@@ -36,12 +36,15 @@ back gave the same key.`,
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			if raw, err = cleanKeyInput(out, raw, "in "+name); err != nil {
+				return fmt.Errorf("importing from %s: %w", name, err)
+			}
 			ctx := context.Background()
 			st, err := updateKey(ctx, a, raw, !noVerify, "import")
 			if err != nil {
 				return withCode(fmt.Errorf("importing from %s: %w", name, err))
 			}
-			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "Imported from %s.\n", name)
 			printStored(out, st, a)
 			switch {

@@ -145,12 +145,15 @@ func (s *setup) key(ctx context.Context) error {
 	name, raw, ferr := findImport(a, "")
 	var found auth.Key
 	if ferr == nil {
-		k, perr := auth.ParseKey(raw)
+		k, notes, perr := auth.ParsePasted(raw)
 		if perr != nil {
 			s.say("Key:", "ignoring the key in %s: %v", name, perr)
 			name = ""
 		} else {
-			found = k
+			found, raw = k, k.Secret()
+			if n := auth.PasteSummary("in "+name, notes); n != "" {
+				s.say("Key:", "%s", n)
+			}
 		}
 	}
 
@@ -228,7 +231,9 @@ func (s *setup) prompt(ctx context.Context) error {
 			return err
 		}
 		var st auth.Status
-		st, err = updateKey(ctx, s.a, raw, true, "cli")
+		if raw, err = cleanKeyInput(s.ask.out, raw, "as pasted"); err == nil {
+			st, err = updateKey(ctx, s.a, raw, true, "cli")
+		}
 		if err == nil {
 			s.say("Key:", "stored %s in %s; %s", st.Key.Fingerprint, s.a.store.Where(), verdict(st.Validation))
 			return nil
@@ -250,7 +255,7 @@ func (s *setup) offerRemoveFile(ctx context.Context) error {
 		return nil
 	}
 	stored, err := s.a.store.Get(ctx)
-	fileKey, perr := auth.ParseKey(string(b))
+	fileKey, _, perr := auth.ParsePasted(string(b))
 	if err != nil || perr != nil || fileKey.Secret() != stored {
 		s.say("", "kept %s: it holds a different key than %s; delete it once you no longer need it", p, s.a.store.Where())
 		return nil

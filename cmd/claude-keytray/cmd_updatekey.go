@@ -50,6 +50,9 @@ manager and run ` + "`claude-keytray refresh`" + `, or remove the source to mana
 			if err != nil {
 				return err
 			}
+			if raw, err = cleanKeyInput(cmd.OutOrStdout(), raw, "as pasted"); err != nil {
+				return err
+			}
 			ctx := context.Background()
 			st, err := updateKey(ctx, a, raw, !noVerify, "cli")
 			if err != nil {
