@@ -151,7 +151,7 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 				return r.v, nil
 			}
 			if errors.Is(r.err, keyring.ErrNotFound) {
-				return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
+				return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key", ErrNoKey, s.Where())
 			}
 			if wasLocked {
 				return "", fmt.Errorf("%w: %s %s: the keychain stayed locked (%v): the unlock dialog was dismissed or could not be shown; unlock it and try again", ErrKeychainLocked, op, s.Where(), r.err)
@@ -199,7 +199,7 @@ func (s *FileStore) Where() string { return "the plaintext file " + s.Path }
 func (s *FileStore) Get(ctx context.Context) (string, error) {
 	b, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key --store file`", ErrNoKey, s.Path)
+		return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key --store file", ErrNoKey, s.Path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: reading %s: %v", ErrKeychainUnavailable, s.Path, err)
@@ -238,7 +238,7 @@ func readStored(ctx context.Context, s Store) (Key, error) {
 	}
 	k, err := ParseKey(secret)
 	if err != nil {
-		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", s.Where(), err)
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with claude-keytray update-key", s.Where(), err)
 	}
 	return k, nil
 }
