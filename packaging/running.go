@@ -130,7 +130,7 @@ func stopPID(o Options, pid int) error {
 	_ = p.Kill()
 	time.Sleep(100 * time.Millisecond)
 	if control.ProcessAlive(pid) {
-		return fmt.Errorf("claude-keytray (pid %d) did not stop; end it with your task manager or `kill -9 %d`", pid, pid)
+		return fmt.Errorf("claude-keytray (pid %d) did not stop; end it with your task manager or kill -9 %d", pid, pid)
 	}
 	return nil
 }
