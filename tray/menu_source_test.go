@@ -49,7 +49,7 @@ func TestMenuUpdateKeyWithSource(t *testing.T) {
 	if got, _ := store.Get(ctx); got != fromSource || eng.Status().Key.Fingerprint != auth.Fingerprint(fromSource) {
 		t.Fatalf("the typed key replaced the source's: stored %s", auth.Fingerprint(got))
 	}
-	if len(p.shown) != 1 || !strings.HasPrefix(p.shown[0], "Claude key not changed: A source command gives the key (source_command in "+paths.ConfigFile+"), so key "+auth.Fingerprint(typed)+" was not stored") {
+	if len(p.shown) != 1 || !strings.HasPrefix(p.shown[0], titleNotChanged+": Your key comes from a source command, so a key typed here would not last.") {
 		t.Fatalf("dialogs shown: %q", p.shown)
 	}
 	if strings.Contains(p.shown[0], typed) || len(n.all()) != 0 {
