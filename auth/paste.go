@@ -75,7 +75,7 @@ func CleanPaste(raw string) (cleaned string, notes []string, err error) {
 			fixes[fixTwice] = true
 			continue
 		}
-		if looksLikeKey(first) && looksLikeKey(k) {
+		if keyLike(first) && keyLike(k) {
 			return "", nil, &KeyError{fmt.Sprintf("two different keys were pasted (%s and %s); paste only the one you want", Fingerprint(first), Fingerprint(k))}
 		}
 		return "", nil, &KeyError{"there is whitespace or other text beside the key; paste only the key"}
@@ -169,8 +169,8 @@ func isKeyVar(name string) bool {
 	return false
 }
 
-// looksLikeKey reports whether s could be a key on its own: an Anthropic shape or a long token.
-func looksLikeKey(s string) bool {
+// keyLike reports whether s could be a key on its own: an Anthropic shape or a long token.
+func keyLike(s string) bool {
 	return keyshape.Pattern.FindString(s) == s || len(s) >= 20
 }
 
