@@ -1,3 +1,3 @@
 package auth
 
-const keychainHint = "is the login keychain unlocked? Open Keychain Access and unlock it, then try again"
+const keychainHint = "unlock the login keychain in Keychain Access, then try again"

@@ -1,3 +1,3 @@
 package auth
 
-const keychainHint = "is Windows Credential Manager available for this user? Try again from an interactive login"
+const keychainHint = "sign in to Windows interactively so Credential Manager is available, then try again"

@@ -96,7 +96,7 @@ func TestKeyExitCodes(t *testing.T) {
 		if r.Duration > 5*time.Second {
 			t.Fatalf("took %v; the keychain timeout is 3 s", r.Duration)
 		}
-		if r.Stdout != "" || !strings.Contains(r.Stderr, "keychain is unavailable") {
+		if r.Stdout != "" || !strings.Contains(r.Stderr, "keychain cannot be reached") {
 			t.Fatalf("stdout %q stderr %q", r.Stdout, r.Stderr)
 		}
 	})

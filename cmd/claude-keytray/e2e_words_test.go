@@ -131,6 +131,11 @@ func TestWordsCLIErrors(t *testing.T) {
 	bare := testenv.New(t)
 	errorLines(t, "key without a session bus", bare.Run(t, "key"), 3)
 	errorLines(t, "update-key without a session bus", bare.RunInput(t, old, "update-key", "--no-verify"), 3)
+
+	// A session bus with no Secret Service on it.
+	noService := testenv.New(t)
+	noService.StartBus(t)
+	errorLines(t, "key without a Secret Service", noService.Run(t, "key"), 3)
 }
 
 // waitRunning waits until status shows the Env's daemon.

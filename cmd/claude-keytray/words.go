@@ -15,7 +15,7 @@ import (
 )
 
 // What a person reads on the terminal is the error's sentence of what happened and the one of
-// what to do, in plain words: commands in quotes, no HTTP codes, pids, exit statuses or D-Bus
+// what to do, in plain words: commands as plain words, no HTTP codes, pids, exit statuses or D-Bus
 // object paths. Those stay in the error itself, which goes to the log and to status --json.
 
 var (
@@ -39,16 +39,7 @@ var commandWords = map[string]bool{"chmod": true, "rm": true, "systemctl": true,
 // forPerson rewrites one message for a person: see the comment above. It keeps the meaning; a
 // message still longer than two sentences is a message to shorten where it is made.
 func forPerson(s string) string {
-	s = strings.TrimSpace(oneLine(s))
-	s = ownName.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, "claude-keytray daemon: ", "")
-	s = details.ReplaceAllString(s, "")
-	s = inlineDetails.ReplaceAllString(s, "")
-	s = objectPaths.ReplaceAllString(s, "")
-	// A command reads as plain words: quotes would be typed along with it.
-	s = backticked.ReplaceAllString(s, "$1")
-	s = strings.ReplaceAll(s, "`", "")
-	s = strings.TrimSpace(s)
+	s = scrub(s)
 	if s == "" {
 		return s
 	}
@@ -62,6 +53,20 @@ func forPerson(s string) string {
 		s += "."
 	}
 	return s
+}
+
+// scrub takes the log words out of s: see the comment at the top.
+func scrub(s string) string {
+	s = strings.TrimSpace(oneLine(s))
+	s = ownName.ReplaceAllString(s, "")
+	s = strings.ReplaceAll(s, "claude-keytray daemon: ", "")
+	s = details.ReplaceAllString(s, "")
+	s = inlineDetails.ReplaceAllString(s, "")
+	s = objectPaths.ReplaceAllString(s, "")
+	// A command reads as plain words: quotes would be typed along with it.
+	s = backticked.ReplaceAllString(s, "$1")
+	s = strings.ReplaceAll(s, "`", "")
+	return strings.TrimSpace(s)
 }
 
 // errorLine is what the CLI prints for err: the engine's reason in a person's words and, when
@@ -91,19 +96,33 @@ func errorLine(err error) string {
 	return line
 }
 
-// keychainLine says that the keychain could not be reached and what to do, which is what its
-// error ends with; the chain of calls in between is for the log.
+// keychainLine says why the keychain could not be reached (the innermost cause, e.g. no session
+// bus, a locked collection) and what to do, which is what its error ends with; the chain of
+// calls in between is for the log.
 func keychainLine(err error) string {
 	msg := oneLine(err.Error())
-	what := "The keychain is unavailable or locked, so no key could be read."
+	verb := "no key could be read"
 	if strings.HasPrefix(msg, "storing") || strings.Contains(msg, "writing to") {
-		what = "The keychain is unavailable or locked, so the key was not stored."
+		verb = "the key was not stored"
 	}
-	fix := "Run claude-keytray doctor to see why."
+	head, fix := msg, "run claude-keytray doctor to see why"
 	if i := strings.LastIndex(msg, "; "); i >= 0 {
-		fix = forPerson(msg[i+2:])
+		head, fix = msg[:i], msg[i+2:]
 	}
-	return what + " " + fix
+	what := "The keychain cannot be reached"
+	if errors.Is(err, auth.ErrKeychainLocked) {
+		what = "The keychain is locked"
+	}
+	line := what + ", so " + verb
+	if j := strings.LastIndex(head, ": "); j >= 0 {
+		if cause := scrub(head[j+2:]); cause != "" && !strings.HasPrefix(cause, "keychain unavailable") {
+			if first, _, _ := strings.Cut(cause, " "); len(first) > 1 && plainWord.MatchString(strings.ToLower(first)) && first != strings.ToUpper(first) {
+				cause = strings.ToLower(first[:1]) + cause[1:]
+			}
+			line += ": " + strings.TrimSuffix(cause, ".")
+		}
+	}
+	return line + ". " + forPerson(fix)
 }
 
 // wrapSentinel keeps errors.Is working on an error rebuilt from the daemon's message.
