@@ -234,11 +234,14 @@ type UpdateOptions struct {
 // one in use returns ErrSourceIsAuthority; in each case the old key stays. A check that says nothing
 // (rate limit, outage, no network) stores the key as unverified.
 func (e *Engine) UpdateKey(ctx context.Context, raw string, opt UpdateOptions) (Status, error) {
-	k, err := ParseKey(raw)
+	k, notes, err := ParsePasted(raw)
 	if err != nil {
 		return e.Status(), err
 	}
 	e.opts.Redactor.Add(k.Secret())
+	if len(notes) > 0 {
+		e.log.Info("cleaned up the new key as pasted", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "left_out", notes)
+	}
 	if err := e.sourceRefusal(k); err != nil {
 		e.log.Warn("new key refused: a source command gives the key", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "source", e.SourceSetting())
 		return e.Status(), err

@@ -165,7 +165,7 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 				return "", fmt.Errorf("%w: %s %s: the keychain's request to confirm was dismissed, so nothing was done; %s and try again", ErrKeychainLocked, op, s.Where(), ConfirmHint)
 			}
 			if errors.Is(r.err, keyring.ErrNotFound) {
-				return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
+				return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key", ErrNoKey, s.Where())
 			}
 			if errors.Is(r.err, keyring.ErrSetDataTooBig) {
 				return "", ErrKeyTooLarge
@@ -219,7 +219,7 @@ func (s *FileStore) Where() string { return "the plaintext file " + s.Path }
 func (s *FileStore) Get(ctx context.Context) (string, error) {
 	b, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key --store file`", ErrNoKey, s.Path)
+		return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key --store file", ErrNoKey, s.Path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: reading %s: %v", ErrKeychainUnavailable, s.Path, err)
@@ -258,7 +258,7 @@ func readStored(ctx context.Context, s Store) (Key, error) {
 	}
 	k, err := ParseKey(secret)
 	if err != nil {
-		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", s.Where(), err)
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with claude-keytray update-key", s.Where(), err)
 	}
 	return k, nil
 }

@@ -196,7 +196,7 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	if serr != nil {
 		return false, fmt.Errorf("the source command printed something that is not a usable key: %v; kept the current key", serr)
 	}
-	k, perr := ParseKey(raw)
+	k, notes, perr := ParsePasted(raw)
 	if perr != nil {
 		return false, fmt.Errorf("the source command printed something that is not a usable key: %v", perr)
 	}
@@ -205,6 +205,9 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	same := e.key.Secret() == k.Secret()
 	storeDown := e.storeErr != ""
 	e.mu.Unlock()
+	if len(notes) > 0 && !same {
+		e.log.Info("the source printed more than the key; took the key out of it", "fingerprint", k.Fingerprint(), "left_out", notes)
+	}
 	if same {
 		if storeDown {
 			return false, e.syncStore(ctx, k)

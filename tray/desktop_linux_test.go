@@ -1242,7 +1242,7 @@ func TestTrayLauncher(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a second tray did not exit while the first runs: %v\n%s", err, second)
 	}
-	if !strings.Contains(second.Stderr(), "already running") {
+	if !strings.Contains(second.Stderr(), "already runs for this user") {
 		t.Errorf("the second tray (exit %d) does not say the tray already runs:\n%s", code, second.Stderr())
 	}
 	if _, ok := d.env.FindTrayItem(t, second.Pid()); ok || first.Exited() {

@@ -344,6 +344,14 @@ func (m *Menu) updateKey(ctx context.Context) {
 		m.showError(ctx, titleNotChanged, "The key could not be read: "+err.Error())
 		return
 	}
+	// A key copied with its variable name, its quotes or twice is taken out of what was pasted;
+	// the success notification says what was left out.
+	raw, notes, err := auth.CleanPaste(raw)
+	if err != nil {
+		m.log.Warn("key from the tray refused", "err", err)
+		m.showError(ctx, titleNotChanged, refusalText(err, ""))
+		return
+	}
 	// The person who chose Update key… waits: the keychain may ask them to confirm or unlock.
 	var asked sync.Once
 	ictx := auth.Interactive(ctx, func(msg string) {
@@ -363,6 +371,9 @@ func (m *Menu) updateKey(ctx context.Context) {
 	}
 	m.setStatus(st)
 	body := fmt.Sprintf("Now using key %s.", st.Key.Fingerprint)
+	if len(notes) > 0 {
+		body = fmt.Sprintf("Now using key %s; left out %s.", st.Key.Fingerprint, auth.PasteLeftOut(notes))
+	}
 	switch st.Validation.Result {
 	case auth.ResultValid:
 		body += " The API accepts it."

@@ -33,7 +33,7 @@ func checkPrivateDir(dir string) error {
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return &UnsafeSocketError{Path: dir, Problem: fmt.Sprintf("has mode %04o, so other users could reach the socket", perm),
-			Fix: fmt.Sprintf("run `chmod 700 %s` and start claude-keytray again", dir)}
+			Fix: fmt.Sprintf("run chmod 700 %s and start claude-keytray again", dir)}
 	}
 	return nil
 }

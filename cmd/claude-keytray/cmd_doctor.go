@@ -28,8 +28,15 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			ctx := context.Background()
 			log, closer := a.fileLogger()
 			defer closer.Close()
-			d := daemonStatus(ctx, a)
-			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval})
+			var d auth.DaemonStatus
+			serving := ""
+			if st, err := a.client().Status(ctx); err == nil {
+				d = st.Daemon
+				serving = st.Key.Fingerprint
+			} else {
+				a.noteUnsafe(err)
+			}
+			rep := a.engine(log).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval, Serving: serving})
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
@@ -38,12 +45,8 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 					return err
 				}
 			} else {
-				for _, c := range rep.Checks {
-					mark := map[auth.CheckStatus]string{auth.CheckPass: "ok  ", auth.CheckWarn: "warn", auth.CheckFail: "FAIL"}[c.Status]
-					fmt.Fprintf(out, "[%s] %-17s %s\n", mark, c.Name, c.Detail)
-					if c.Fix != "" && c.Status != auth.CheckPass {
-						fmt.Fprintf(out, "       %-17s fix: %s\n", "", c.Fix)
-					}
+				for _, l := range doctorLines(rep) {
+					fmt.Fprintln(out, l)
 				}
 			}
 			if !rep.OK {
@@ -55,4 +58,18 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "don't ask the API whether it accepts the key")
 	return cmd
+}
+
+// doctorLines is doctor's text report: per check its verdict and what was found, and for a
+// problem its one fix, each in a person's words (details stay in --json's "more").
+func doctorLines(rep auth.DoctorReport) []string {
+	var out []string
+	for _, c := range rep.Checks {
+		mark := map[auth.CheckStatus]string{auth.CheckPass: "ok  ", auth.CheckWarn: "warn", auth.CheckFail: "FAIL"}[c.Status]
+		out = append(out, fmt.Sprintf("[%s] %-17s %s", mark, c.Name, forPerson(c.Detail)))
+		if c.Fix != "" && c.Status != auth.CheckPass {
+			out = append(out, fmt.Sprintf("       %-17s fix: %s", "", forPerson(c.Fix)))
+		}
+	}
+	return out
 }

@@ -43,7 +43,12 @@ Examples:
   claude-keytray run -- claude -p "summarise README.md"
   claude-keytray run --env -- python3 my_sdk_script.py
   git diff | claude-keytray run -- claude -p "review this diff"`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("run needs a command to run; write it after --, as in claude-keytray run -- claude -p hello")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if retries < 0 {
 				return fmt.Errorf("--retries %d: want 0 or more", retries)

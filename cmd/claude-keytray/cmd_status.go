@@ -66,7 +66,7 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 		fmt.Fprintf(w, "             %s\n", v.Detail)
 	}
 	fmt.Fprintf(w, "Helper:      %s %s\n", st.Helper.Path, okOr(st.Helper.OK, st.Helper.Problem))
-	fmt.Fprintf(w, "Settings:    %s %s\n", st.ClaudeSettings.Path, okOr(st.ClaudeSettings.Wired, "does not use the helper (run `claude-keytray install`)"))
+	fmt.Fprintf(w, "Settings:    %s %s\n", st.ClaudeSettings.Path, okOr(st.ClaudeSettings.Wired, "does not use the helper (run claude-keytray install)"))
 	for _, c := range st.ClaudeSettings.Conflicts {
 		fmt.Fprintf(w, "Conflict:    %s\n", c)
 	}

@@ -108,7 +108,7 @@ func TestLockedKeyringInBackground(t *testing.T) {
 
 	r := quick(t, env, 2*time.Second, "", "key")
 	wantExit(t, r, 3, "key on a locked keychain")
-	if !strings.Contains(r.Stderr, "keychain locked") || strings.Contains(r.Stdout, k) {
+	if !strings.Contains(r.Stderr, "keychain is locked") || strings.Contains(r.Stdout, k) {
 		t.Fatalf("key on a locked keychain: %s", r.Stderr)
 	}
 	if p := mon.prompts(); p != "" || mon.unlocks() != unlocksBefore {
