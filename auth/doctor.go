@@ -171,7 +171,7 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		if cred.UsesHelper(p.Claude.Helper) {
 			add("Claude Code uses", CheckPass, credDetail, "")
 		} else {
-			add("Claude Code uses", CheckFail, credDetail, "run `claude-keytray install`")
+			add("Claude Code uses", CheckFail, credDetail, "run claude-keytray install")
 		}
 	}
 

@@ -76,9 +76,9 @@ func (e *Engine) problemsOf(s Status, storeErr string) []Problem {
 	}
 	switch {
 	case !s.Key.Present && storeErr == "":
-		add(ProblemNoKey, SeverityError, "No key", "No key is stored, so Claude Code gets none.", "Choose Update key… in the tray, or run `claude-keytray update-key`.")
+		add(ProblemNoKey, SeverityError, "No key", "No key is stored, so Claude Code gets none.", "Choose Update key… in the tray, or run claude-keytray update-key.")
 	case s.Validation.Result == ResultInvalid:
-		add(ProblemKeyRejected, SeverityError, "Key rejected", fmt.Sprintf("The API rejects key %s (HTTP %d).", s.Key.Fingerprint, s.Validation.HTTPStatus), "Create a new key in the Anthropic Console and choose Update key…, or run `claude-keytray update-key`.")
+		add(ProblemKeyRejected, SeverityError, "Key rejected", fmt.Sprintf("The API rejects key %s (HTTP %d).", s.Key.Fingerprint, s.Validation.HTTPStatus), "Create a new key in the Anthropic Console and choose Update key…, or run claude-keytray update-key.")
 	case s.Key.Present && s.Validation.Result != ResultValid:
 		msg := fmt.Sprintf("The API has not confirmed key %s yet.", s.Key.Fingerprint)
 		if s.Validation.Detail != "" {
@@ -89,13 +89,13 @@ func (e *Engine) problemsOf(s Status, storeErr string) []Problem {
 	wired := s.ClaudeSettings.Wired
 	if wired && !s.Helper.OK {
 		if _, err := os.Lstat(p.Claude.Helper); errors.Is(err, fs.ErrNotExist) {
-			add(ProblemHelperMissing, SeverityError, "Helper script missing", "The helper script "+p.Claude.Helper+" that Claude Code's settings name is missing, so Claude Code cannot get the key.", "Run `claude-keytray install --no-autostart` (the running app rewrites it by itself).")
+			add(ProblemHelperMissing, SeverityError, "Helper script missing", "The helper script "+p.Claude.Helper+" that Claude Code's settings name is missing, so Claude Code cannot get the key.", "Run claude-keytray install --no-autostart (the running app rewrites it by itself).")
 		} else {
-			add(ProblemHelperBroken, SeverityError, "Helper script broken", s.Helper.Problem, "Run `claude-keytray install --no-autostart` to write it again.")
+			add(ProblemHelperBroken, SeverityError, "Helper script broken", s.Helper.Problem, "Run claude-keytray install --no-autostart to write it again.")
 		}
 	}
 	if !wired {
-		add(ProblemSettingsNotWired, SeverityError, "Not installed", s.ClaudeSettings.Path+" does not point apiKeyHelper at "+p.Claude.Helper+", so Claude Code does not ask claude-keytray.", "Run `claude-keytray install`.")
+		add(ProblemSettingsNotWired, SeverityError, "Not installed", s.ClaudeSettings.Path+" does not point apiKeyHelper at "+p.Claude.Helper+", so Claude Code does not ask claude-keytray.", "Run claude-keytray install.")
 	}
 	c := s.EffectiveCredential
 	switch {
@@ -104,7 +104,7 @@ func (e *Engine) problemsOf(s Status, storeErr string) []Problem {
 	case c.AuthMethod == "oauth_token":
 		add(ProblemCredentialOverrides, SeverityError, "Auth token wins", fmt.Sprintf("ANTHROPIC_AUTH_TOKEN (set in %s) wins over apiKeyHelper: Claude Code sends that token, not this key.", orUnknown(c.Where)), "Delete ANTHROPIC_AUTH_TOKEN there (and unset it in open terminals).")
 	case c.APIKeySource == keyshape.EnvAPIKey:
-		add(ProblemCredentialOverrides, SeverityError, "ANTHROPIC_API_KEY wins", fmt.Sprintf("ANTHROPIC_API_KEY (set in %s) wins over apiKeyHelper: Claude Code uses, and bills, that key instead of this one.", orUnknown(c.Where)), "Delete ANTHROPIC_API_KEY there (after `claude-keytray import` if it is your only copy), and unset it in open terminals.")
+		add(ProblemCredentialOverrides, SeverityError, "ANTHROPIC_API_KEY wins", fmt.Sprintf("ANTHROPIC_API_KEY (set in %s) wins over apiKeyHelper: Claude Code uses, and bills, that key instead of this one.", orUnknown(c.Where)), "Delete ANTHROPIC_API_KEY there (after claude-keytray import if it is your only copy), and unset it in open terminals.")
 	case wired && c.Helper != "" && !c.UsesHelper(p.Claude.Helper):
 		add(ProblemHelperOverridden, SeverityError, "Another helper wins", fmt.Sprintf("apiKeyHelper in %s runs %q, which wins over claude-keytray's helper.", orUnknown(c.Where), c.Helper), "Remove apiKeyHelper from that file, or set it to "+claude.HelperSettingValue(p.Claude.Helper)+".")
 	}
@@ -118,7 +118,7 @@ func (e *Engine) problemsOf(s Status, storeErr string) []Problem {
 		}
 	}
 	if c.Subscription != "" && c.AuthMethod == "api_key_helper" {
-		add(ProblemSubscriptionOverrid, SeverityWarning, "Subscription unused", fmt.Sprintf("You are logged in to claude.ai (%s), but apiKeyHelper wins: Claude Code bills this API key's Console organization per token instead of your subscription, and turns off Remote Control, /schedule and claude.ai connectors.", c.Subscription), "Keep it if you mean to pay by API key; otherwise run `claude-keytray uninstall` and use your claude.ai login.")
+		add(ProblemSubscriptionOverrid, SeverityWarning, "Subscription unused", fmt.Sprintf("You are logged in to claude.ai (%s), but apiKeyHelper wins: Claude Code bills this API key's Console organization per token instead of your subscription, and turns off Remote Control, /schedule and claude.ai connectors.", c.Subscription), "Keep it if you mean to pay by API key; otherwise run claude-keytray uninstall and use your claude.ai login.")
 	}
 	if s.Refresh.LastError != "" {
 		add(ProblemRefreshFailing, SeverityWarning, "Refresh failing", "The last refresh failed: "+s.Refresh.LastError, "Fix the source command in the config (or CLAUDE_KEYTRAY_SOURCE); the current key stays in use meanwhile.")

@@ -348,7 +348,7 @@ func (e *Engine) afterCheck(k Key, v Validation) {
 	id := profileID + "rejected:" + keyID(k.Secret())
 	switch v.Result {
 	case ResultInvalid:
-		msg := fmt.Sprintf("Claude rejects key %s — choose Update key… or run `claude-keytray update-key`.", k.Fingerprint())
+		msg := fmt.Sprintf("Claude rejects key %s — choose Update key… or run claude-keytray update-key.", k.Fingerprint())
 		if !e.notes.isActive(id) {
 			e.emit(EventRejected, k.Fingerprint(), msg)
 		}

@@ -37,10 +37,10 @@ func ParseAuthStatus(out []byte) (CLIAuthStatus, error) {
 		out = out[i:]
 	}
 	if err := json.Unmarshal(out, &s); err != nil {
-		return s, fmt.Errorf("`claude auth status` printed something that is not its JSON: %v", err)
+		return s, fmt.Errorf("claude auth status printed something that is not its JSON: %v", err)
 	}
 	if s.AuthMethod == "" {
-		return s, errors.New("`claude auth status` printed no authMethod")
+		return s, errors.New("claude auth status printed no authMethod")
 	}
 	return s, nil
 }
@@ -81,12 +81,12 @@ func AskCLI(ctx context.Context, bin string, p Files, environ []string, scratchP
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
 	if ctx.Err() != nil {
-		return CLIAuthStatus{}, fmt.Errorf("`%s auth status` did not answer within %s", bin, AuthStatusTimeout)
+		return CLIAuthStatus{}, fmt.Errorf("%s auth status did not answer within %s", bin, AuthStatusTimeout)
 	}
 	s, perr := ParseAuthStatus(stdout.Bytes())
 	if perr != nil {
 		if err != nil {
-			return s, fmt.Errorf("`%s auth status` failed: %v: %s", bin, err, strings.TrimSpace(stderr.String()))
+			return s, fmt.Errorf("%s auth status failed: %v: %s", bin, err, strings.TrimSpace(stderr.String()))
 		}
 		return s, perr
 	}
