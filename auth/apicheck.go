@@ -63,7 +63,9 @@ func (c *Checker) Check(ctx context.Context, key Key) Validation {
 		v.Detail = fmt.Sprintf("ANTHROPIC_BASE_URL %q is not a usable URL: %v", c.BaseURL, err)
 		return v
 	}
+	// Claude Code sends the key both ways, and some gateways read only the second.
 	req.Header.Set("x-api-key", key.Secret())
+	req.Header.Set("Authorization", "Bearer "+key.Secret())
 	req.Header.Set("anthropic-version", "2023-06-01")
 	req.Header.Set("User-Agent", "claude-keytray")
 	client := c.Client

@@ -48,6 +48,47 @@ type callerRecord struct {
 	TTLms  int64     `json:"ttl_ms"`
 	Last   time.Time `json:"last"`
 	Forced time.Time `json:"forced,omitzero"`
+	// Served is the key (truncated hash and fingerprint) last handed to this process, Prev
+	// the one before: a 401 is for one of them.
+	Served   servedKey `json:"served,omitzero"`
+	Prev     servedKey `json:"prev,omitzero"`
+	ServedAt time.Time `json:"served_at,omitzero"`
+}
+
+// servedKey names a key handed to a caller without holding it.
+type servedKey struct {
+	ID string `json:"id,omitempty"`
+	FP string `json:"fp,omitempty"`
+}
+
+// staleWindow is how soon after being handed the current key a session's 401 is taken for its
+// cached old key: Claude Code sends that once more while it re-runs the helper.
+const staleWindow = 15 * time.Second
+
+// serve records that k was handed to the process.
+func (r *callerRecord) serve(k keySnapshot, now time.Time) {
+	if k.id == "" {
+		return
+	}
+	if r.Served.ID != k.id {
+		r.Prev = r.Served
+	}
+	r.Served, r.ServedAt = servedKey{k.id, k.fp}, now
+}
+
+// rejectedKey is the key a retry at now tells was refused, judged with current, the key in use
+// after the refresh: the current key when the API rejects it; the one before when the session
+// was handed the current key moments ago (it sent its cached old one); else the one it had.
+func (r callerRecord) rejectedKey(current keySnapshot, now time.Time) keySnapshot {
+	switch {
+	case r.Served.ID == "":
+		return current
+	case current.result == ResultInvalid && r.Served.ID == current.id:
+		return current
+	case r.Served.ID == current.id && r.Prev.ID != "" && r.Prev.ID != current.id && now.Sub(r.ServedAt) < staleWindow:
+		return keySnapshot{id: r.Prev.ID, fp: r.Prev.FP}
+	}
+	return keySnapshot{id: r.Served.ID, fp: r.Served.FP}
 }
 
 // call records a helper call at now and says whether it is a 401 retry (well within the TTL of
@@ -88,6 +129,8 @@ type helperCall struct {
 	info  callerInfo
 	retry bool
 	force bool
+	// rec is the caller's record as it was before this call.
+	rec callerRecord
 }
 
 func (c helperCall) who() string {
@@ -109,18 +152,29 @@ func (e *Engine) TrackCallersInFile(path string) {
 // once per 10 s per process), with one notification. Other callers — scripts, loops,
 // benchmarks, new Claude Code processes — just get the key.
 func (e *Engine) KeyForCaller(ctx context.Context, keyPID int) (Key, error) {
-	c, ok := e.callers.observe(keyPID, e.opts.Paths, time.Now())
-	if !ok || !c.retry {
+	now := time.Now()
+	c, ok := e.callers.observe(keyPID, e.opts.Paths, now)
+	if !ok {
 		return e.CurrentKey(ctx)
 	}
-	fp := e.snapshot().fp
+	if !c.retry {
+		k, err := e.CurrentKey(ctx)
+		e.callers.served(c.id, e.snapshot(), now)
+		return k, err
+	}
 	e.log.Warn("Claude Code asked for the key again within its helper TTL: a 401 retry", "caller_pid", c.id.PID, "caller", c.info.name, "ttl", c.info.ttl.String(), "forced_refresh", c.force)
-	e.countAuthFailure(c.who(), fp)
+	count := func() {
+		cur := e.snapshot()
+		e.countAuthFailure(c.who(), episodeWho(c.id), c.rec.rejectedKey(cur, now))
+	}
 	if e.callers.inFile() {
 		if c.force {
 			e.inProcessAuthFailure(ctx, c)
 		}
-		return e.CurrentKey(ctx)
+		count()
+		k, err := e.CurrentKey(ctx)
+		e.callers.served(c.id, e.snapshot(), time.Now())
+		return k, err
 	}
 	// A retry that may not force a refresh still waits for one that is running: it was slow,
 	// and its key is the one to answer.
@@ -129,8 +183,11 @@ func (e *Engine) KeyForCaller(ctx context.Context, keyPID int) (Key, error) {
 		done = e.callers.startForced()
 		go func() {
 			defer e.callers.endForced(done)
-			e.authFailureEvent(context.WithoutCancel(ctx), AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true, true)
+			e.authFailureEvent(context.WithoutCancel(ctx), AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true)
+			count()
 		}()
+	} else {
+		count()
 	}
 	if done != nil {
 		t := time.NewTimer(forcedRefreshBudget)
@@ -142,7 +199,15 @@ func (e *Engine) KeyForCaller(ctx context.Context, keyPID int) (Key, error) {
 		case <-ctx.Done():
 		}
 	}
-	return e.CurrentKey(ctx)
+	k, err := e.CurrentKey(ctx)
+	e.callers.served(c.id, e.snapshot(), time.Now())
+	return k, err
+}
+
+// episodeWho names a process for the episode count: pid and start time, so a reused pid is
+// another process.
+func episodeWho(id callerID) string {
+	return "pid " + strconv.Itoa(id.PID) + " started " + strconv.FormatUint(id.Start, 10)
 }
 
 func (t *callerTracker) running() chan struct{} {
@@ -169,22 +234,29 @@ func (t *callerTracker) endForced(ch chan struct{}) {
 }
 
 // inProcessAuthFailure runs the event in a `key` process without a daemon: it waits for the
-// refresh (nothing else would finish it) and shares "already told the user the key is
-// rejected" with the next helper run through the state file.
+// refresh (nothing else would finish it); the notification ledger in the state folder keeps the
+// helper's runs from announcing what another already did.
 func (e *Engine) inProcessAuthFailure(ctx context.Context, c helperCall) {
 	if e.snapshot().id == "" {
 		e.Load(ctx)
 	}
-	if id := e.snapshot().id; id != "" && e.callers.toldRejected() == id {
-		e.notes.markActive("rejected:" + id)
+	e.authFailureEvent(ctx, AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true)
+}
+
+// served records the key handed to a Claude Code process, for telling later which key its
+// 401 was for.
+func (t *callerTracker) served(id callerID, k keySnapshot, now time.Time) {
+	t.mu.Lock()
+	file := t.file
+	if file == "" {
+		if r := t.records[id]; r != nil {
+			r.serve(k, now)
+		}
+		t.mu.Unlock()
+		return
 	}
-	e.authFailureEvent(ctx, AuthFailureOrigin(c.who(), "Claude Code retries with the current key"), true, true)
-	after := e.snapshot()
-	told := ""
-	if after.result == ResultInvalid {
-		told = after.id
-	}
-	e.callers.setToldRejected(told)
+	t.mu.Unlock()
+	t.servedInFile(file, id, k, now)
 }
 
 func (t *callerTracker) inFile() bool {
@@ -234,8 +306,9 @@ func (t *callerTracker) observe(keyPID int, p Paths, now time.Time) (helperCall,
 		t.records[id] = &callerRecord{callerID: id, TTLms: info.ttl.Milliseconds(), Last: now}
 		return helperCall{id: id, info: info}, true
 	}
+	rec := *r
 	retry, force := r.call(now)
-	return helperCall{id: id, info: info, retry: retry, force: force}, true
+	return helperCall{id: id, info: info, retry: retry, force: force, rec: rec}, true
 }
 
 // pruneLocked forgets processes that exited (or whose pid now names another process) and,

@@ -15,12 +15,10 @@ import (
 )
 
 // callerFile is the caller records of `key` runs without a daemon (callers.json in the state
-// folder, mode 0600). It holds pids, start times and call times; RejectedTold is the truncated
-// hash state.json also keeps (keyID), never the key.
+// folder, mode 0600). It holds pids, start times, call times and the truncated hashes and
+// fingerprints of the keys served, never a key.
 type callerFile struct {
 	Callers []*fileRecord `json:"callers"`
-	// RejectedTold is the key whose rejection a notification already announced.
-	RejectedTold string `json:"rejected_told,omitempty"`
 }
 
 type fileRecord struct {
@@ -100,9 +98,10 @@ func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now tim
 			out, ok = helperCall{id: id, info: info}, true
 			return true
 		}
+		before := rec.callerRecord
 		retry, force := rec.call(now)
 		info := callerInfo{claude: true, name: rec.Name, ttl: time.Duration(rec.TTLms) * time.Millisecond}
-		out, ok = helperCall{id: id, info: info, retry: retry, force: force}, true
+		out, ok = helperCall{id: id, info: info, retry: retry, force: force, rec: before}, true
 		return true
 	})
 	if err != nil {
@@ -111,27 +110,14 @@ func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now tim
 	return out, ok
 }
 
-func (t *callerTracker) toldRejected() string {
-	t.mu.Lock()
-	path := t.file
-	t.mu.Unlock()
-	var told string
+func (t *callerTracker) servedInFile(path string, id callerID, k keySnapshot, now time.Time) {
 	_ = withCallerFile(path, func(f *callerFile) bool {
-		told = f.RejectedTold
-		return false
-	})
-	return told
-}
-
-func (t *callerTracker) setToldRejected(id string) {
-	t.mu.Lock()
-	path := t.file
-	t.mu.Unlock()
-	_ = withCallerFile(path, func(f *callerFile) bool {
-		if f.RejectedTold == id {
-			return false
+		for _, r := range f.Callers {
+			if r != nil && r.callerID == id {
+				r.serve(k, now)
+				return true
+			}
 		}
-		f.RejectedTold = id
-		return true
+		return false
 	})
 }

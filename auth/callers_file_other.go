@@ -11,5 +11,4 @@ func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now tim
 	return helperCall{}, false
 }
 
-func (t *callerTracker) toldRejected() string   { return "" }
-func (t *callerTracker) setToldRejected(string) {}
+func (t *callerTracker) servedInFile(string, callerID, keySnapshot, time.Time) {}

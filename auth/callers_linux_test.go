@@ -150,17 +150,21 @@ func TestKeyForCallerDetectsRetry(t *testing.T) {
 		t.Fatalf("after the retry: count %d state %s", st.AuthFailures.Count, st.State)
 	}
 	got := n.All()
-	want := "Claude key rotated: 401 from Claude Code (pid " + strconv.Itoa(claudePID) + "): key rotated to " + auth.Fingerprint(authtest.Key(2))
-	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
-		t.Fatalf("notifications %q, want one starting %q", got, want)
+	want := "Claude key rotated: Now using key " + auth.Fingerprint(authtest.Key(2)) + "."
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) || strings.Contains(got[0], strconv.Itoa(claudePID)) {
+		t.Fatalf("notifications %q, want one starting %q and no pid", got, want)
 	}
-	// Another early call within 10 s: counted, no second forced refresh or notification.
+	if st.AuthFailures.LastFingerprint != auth.Fingerprint(authtest.Key(1)) {
+		t.Fatalf("the episode names %s as rejected, want the old key %s", st.AuthFailures.LastFingerprint, auth.Fingerprint(authtest.Key(1)))
+	}
+	// Another early call within 10 s: the same process and the same key, so the same episode;
+	// no second forced refresh or notification.
 	calls := chk.Calls()
 	if _, err := e.KeyForCaller(ctx, keyPID); err != nil {
 		t.Fatal(err)
 	}
 	e.WaitNotifications(ctx)
-	if st := e.Status(); st.AuthFailures.Count != 2 || chk.Calls() != calls || len(n.All()) != 1 {
+	if st := e.Status(); st.AuthFailures.Count != 1 || chk.Calls() != calls || len(n.All()) != 1 {
 		t.Fatalf("rate limit: count %d, checks %d→%d, notifications %q", st.AuthFailures.Count, calls, chk.Calls(), n.All())
 	}
 }
@@ -201,15 +205,16 @@ func TestKeyForCallerRejectedOnce(t *testing.T) {
 			t.Fatal("caller not recognised")
 		}
 		if i > 0 && force {
-			e.AuthFailureEvent(ctx, auth.AuthFailureOrigin(who, "x"), false, true)
+			e.AuthFailureEvent(ctx, auth.AuthFailureOrigin(who, "x"), true)
 		}
 	}
 	e.WaitNotifications(ctx)
 	got := n.All()
-	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: Claude rejects key "+auth.Fingerprint(authtest.Key(1))+" — choose Update key…") {
+	if len(got) != 1 || !strings.HasPrefix(got[0], "Claude key rejected: The API rejects key "+auth.Fingerprint(authtest.Key(1))+".") {
 		t.Fatalf("notifications %q, want one rejection", got)
 	}
-	if st := e.Status(); st.State != auth.StateInvalid || st.AuthFailures.Count != 5 {
+	// The event only refreshes; counting is the caller's (KeyForCaller), so none here.
+	if st := e.Status(); st.State != auth.StateInvalid || st.AuthFailures.Count != 0 {
 		t.Fatalf("state %s count %d", st.State, st.AuthFailures.Count)
 	}
 }
@@ -243,7 +248,7 @@ func TestKeyForCallerInFile(t *testing.T) {
 		t.Fatalf("second run: %v, got %s", err, k.Fingerprint())
 	}
 	e2.WaitNotifications(ctx)
-	if got := n2.All(); len(got) != 1 || !strings.Contains(got[0], "key rotated to "+auth.Fingerprint(authtest.Key(2))) {
+	if got := n2.All(); len(got) != 1 || !strings.Contains(got[0], "Now using key "+auth.Fingerprint(authtest.Key(2))) {
 		t.Fatalf("notifications %q", got)
 	}
 	b, _ := os.ReadFile(file)
@@ -270,8 +275,16 @@ func TestKeyForCallerInFile(t *testing.T) {
 		e3.WaitNotifications(ctx)
 	}
 	got := n2.All()
-	if len(got) != 2 || !strings.Contains(got[1], "Claude rejects key") {
+	if len(got) != 2 || !strings.Contains(got[1], "The API rejects key") {
 		t.Fatalf("notifications %q, want the rotation and one rejection", got)
+	}
+	// One Claude Code process: one episode for the old key, one for the revoked new key,
+	// however many runs saw them; state.json keeps them for the next engine.
+	if st := auth.New(e.Options()); true {
+		st.Load(ctx)
+		if f := st.Status().AuthFailures; f.Count != 2 || f.LastFingerprint != auth.Fingerprint(authtest.Key(2)) {
+			t.Fatalf("auth_failures %+v, want 2 episodes, the last for %s", f, auth.Fingerprint(authtest.Key(2)))
+		}
 	}
 }
 
@@ -314,7 +327,7 @@ func TestKeyForCallerSlowRefresh(t *testing.T) {
 		t.Fatalf("second retry: %v, key %s; want the refreshed key", err, k.Fingerprint())
 	}
 	e.WaitNotifications(ctx)
-	if st := e.Status(); st.AuthFailures.Count != 2 || calls.Load() != 1 || len(n.All()) != 1 {
+	if st := e.Status(); st.AuthFailures.Count != 1 || calls.Load() != 1 || len(n.All()) != 1 {
 		t.Fatalf("count %d, source reads %d, notifications %q", st.AuthFailures.Count, calls.Load(), n.All())
 	}
 }

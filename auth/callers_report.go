@@ -2,7 +2,7 @@ package auth
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -67,87 +67,123 @@ func (e *Engine) snapshot() keySnapshot {
 	return snap
 }
 
-// authFailureEvent is one 401: it is counted (unless the caller already did), the key is
-// refreshed from its source and checked, and exactly one notification describes the outcome.
-// The refresh's own notifications (rotated, rejected, refresh failed) are muted for the
-// duration and folded into that one, so a 401 never shows as two. A rejection the user has
-// already been told about, and that still stands, sends nothing. With async the notification
-// goes out in the background (the helper's answer never waits for it); a reporter such as
-// `run`, which waits for the refresh anyway, gets it sent before the return.
-func (e *Engine) authFailureEvent(ctx context.Context, origin string, counted, async bool) Status {
+// authFailureEvent is one 401: the key is refreshed from its source and checked. From Claude
+// Code's helper re-calls (helper), the refresh's own notifications are the only ones: a
+// rotation, a rejection or a failing source is announced once however many sessions find it,
+// and a 401 that only says a session sent its cached old key is recorded, not announced. A
+// reporter such as `run` (not helper) gets one notification that also says what it does next,
+// with the refresh's own folded into it. The episode is counted by the caller (helper) or here,
+// against the key the reporter was refused: the one in use before the refresh.
+func (e *Engine) authFailureEvent(ctx context.Context, origin string, helper bool) Status {
 	who, next := splitOrigin(origin)
 	before := e.snapshot()
-	if !counted {
-		e.countAuthFailure(who, before.fp)
+	if !helper {
+		// A reporter (`run`) reports once per child it ran, and each child is another Claude
+		// Code process: each report is an episode of its own.
+		e.countAuthFailure(who, "report "+who+" at "+strconv.FormatInt(time.Now().UnixNano(), 10), before)
 	}
 	e.mu.Lock()
 	e.checkDue = true
 	e.mu.Unlock()
-	told := before.id != "" && e.notes.isActive("rejected:"+before.id)
-
+	req := RefreshRequest{Reason: "auth failure (" + who + ")", AuthFailure: true}
+	if helper {
+		st := e.Refresh(ctx, req)
+		after := e.snapshot()
+		e.log.Info("auth failure handled", "origin", who, "state", string(st.State), "rotated", before.id != after.id, "fingerprint", after.fp)
+		return st
+	}
+	told := before.id != "" && e.notes.isActive(profileID+"rejected:"+before.id)
 	unmute := e.notes.mute()
-	st := e.Refresh(ctx, RefreshRequest{Reason: "auth failure (" + who + ")", AuthFailure: true})
+	st := e.Refresh(ctx, req)
 	unmute()
-
 	after := e.snapshot()
-	title, body := authFailureNote(who, next, before, after, told, st)
-	e.log.Info("auth failure handled", "origin", who, "next", next, "state", string(st.State), "rotated", before.id != after.id, "fingerprint", after.fp, "notify", body != "")
-	switch {
-	case body == "":
-	case async:
-		e.notifyAsync(title, body)
-	default:
-		e.notes.deliver(title, body)
+	n, ok := authFailureNote(who, next, before, after, told, st)
+	e.log.Info("auth failure handled", "origin", who, "next", next, "state", string(st.State), "rotated", before.id != after.id, "fingerprint", after.fp, "notify", ok)
+	if ok {
+		e.notes.deliver(n)
 	}
 	return st
 }
 
-func (e *Engine) countAuthFailure(who, fp string) {
+// countAuthFailure counts one 401 episode: caller (a process, or a reporter) refused the key
+// rejected. The same caller refused the same key again is the same episode. The log names the
+// rejected key, which need not be the current one.
+func (e *Engine) countAuthFailure(who, caller string, rejected keySnapshot) {
 	now := time.Now().UTC()
+	ep := episode{Who: caller, KeyID: rejected.id, At: now}
+	f, added, err := recordEpisode(e.opts.Paths, ep, rejected.fp)
 	e.mu.Lock()
-	e.failures.Count++
-	e.failures.Last = &now
+	if err != nil {
+		// state.json cannot be written: count in memory, once per episode all the same.
+		f, added = e.failuresMem.add(ep, rejected.fp)
+	}
+	e.failures = AuthFailures{Count: f.Count, Last: f.Last, LastFingerprint: f.LastFingerprint}
 	e.mu.Unlock()
-	e.log.Warn("auth failure reported", "origin", who, "fingerprint", fp)
-	e.emit(EventAuthFailure, fp, "401 from "+who)
+	if !added {
+		e.log.Info("auth failure again in the same episode", "origin", who, "rejected_fingerprint", rejected.fp)
+		return
+	}
+	if err != nil {
+		e.log.Warn("could not save the auth failure count", "err", err)
+	}
+	e.log.Warn("auth failure: a key was rejected", "origin", who, "rejected_fingerprint", rejected.fp, "episodes", f.Count)
+	e.emit(EventAuthFailure, rejected.fp, "401 from "+who)
 }
 
-// authFailureNote words the one notification of a 401 event; "" means nothing new to say.
-func authFailureNote(who, next string, before, after keySnapshot, told bool, st Status) (title, body string) {
+func (f *failureState) add(ep episode, fp string) (failureState, bool) {
+	for _, old := range f.Episodes {
+		if old.Who == ep.Who && old.KeyID == ep.KeyID {
+			return *f, false
+		}
+	}
+	f.Count++
+	at := ep.At
+	f.Last, f.LastFingerprint = &at, fp
+	f.Episodes = append(f.Episodes, ep)
+	if over := len(f.Episodes) - maxEpisodes; over > 0 {
+		f.Episodes = append([]episode(nil), f.Episodes[over:]...)
+	}
+	return *f, true
+}
+
+// authFailureNote words a reporter's one notification; ok false means nothing new to say.
+func authFailureNote(who, next string, before, after keySnapshot, told bool, st Status) (Note, bool) {
 	tail := ""
 	if next != "" {
 		tail = ", " + next
 	}
 	switch {
 	case after.id == "":
-		return "Claude key missing", fmt.Sprintf("401 from %s, and no key is stored: choose Update key… or run `claude-keytray update-key`.", who)
+		n := noteNoKey()
+		n.Body = who + " was refused, and no key is stored.\nChoose Update key… to store one."
+		return n, true
 	case after.result == ResultInvalid:
 		if told && before.id == after.id {
-			return "", ""
+			return Note{}, false
 		}
-		return "Claude key rejected", fmt.Sprintf("Claude rejects key %s — choose Update key… or run `claude-keytray update-key`.", after.fp)
+		return noteRejected(after.fp), true
 	case after.id != before.id:
-		return "Claude key rotated", fmt.Sprintf("401 from %s: key rotated to %s%s", who, after.fp, tail)
+		return Note{Title: "Claude key rotated", Body: who + " was refused the old key: now using " + after.fp + tail, Urgency: UrgencyNormal}, true
 	case after.result != ResultValid || !after.checked.After(before.checked):
-		// The same key and no new word from the API (an outage): `run` does not run its command
+		// The same key and no new word from the API (an outage): run does not run its command
 		// again with it, so a promised retry would not happen.
 		if strings.HasPrefix(next, "retrying") {
 			tail = ", not run again"
 		}
-		return "Claude key not confirmed", fmt.Sprintf("401 from %s: the API could not confirm key %s%s", who, after.fp, tail)
+		return Note{Title: "Claude key not confirmed", Body: who + " was refused the key, and the API could not confirm " + after.fp + tail + ".", Urgency: UrgencyNormal}, true
 	case st.Refresh.LastError != "":
-		return "Claude key refresh failed", fmt.Sprintf("401 from %s: the key could not be refreshed (%s); still using %s%s", who, st.Refresh.LastError, after.fp, tail)
+		return Note{Title: "Claude key refresh failed", Body: who + " was refused the key and it could not be refreshed.\nStill using " + after.fp + tail + ".", Urgency: UrgencyNormal, Actions: true}, true
 	}
-	return "Claude key refreshed", fmt.Sprintf("401 from %s: key refreshed%s", who, tail)
+	return Note{Title: "Claude key refreshed", Body: who + " was refused the key; it was read again" + tail, Urgency: UrgencyLow}, true
 }
 
 // notifyAsync shows a notification without making anyone wait for the notification daemon;
 // WaitNotifications lets a short-lived process finish sending before it exits.
-func (e *Engine) notifyAsync(title, body string) {
+func (e *Engine) notifyAsync(n Note) {
 	e.callers.pending.Add(1)
 	go func() {
 		defer e.callers.pending.Done()
-		e.notes.deliver(title, body)
+		e.notes.deliver(n)
 	}()
 }
 

@@ -32,6 +32,9 @@ type Check struct {
 	Status CheckStatus `json:"status"`
 	Detail string      `json:"detail"`
 	Fix    string      `json:"fix,omitempty"`
+	// More holds what only the log and scripts need: HTTP statuses, pids, sockets, the
+	// keychain's own error. The text report leaves it out.
+	More string `json:"more,omitempty"`
 }
 
 // DoctorReport is `doctor --json`.
@@ -50,6 +53,9 @@ type DoctorOptions struct {
 	// BadInterval is the refresh interval setting the command could not use
 	// (LoadConfigTolerant); the daemon and tray refuse to start with it.
 	BadInterval error
+	// Serving is the fingerprint of the key the running tray or daemon serves from memory, ""
+	// when none runs or it has no key: a keychain that is away does not stop Claude Code then.
+	Serving string
 }
 
 // Doctor runs the troubleshooting list as checks, each with a fix.
@@ -58,26 +64,36 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	add := func(name string, st CheckStatus, detail, fix string) {
 		r.Checks = append(r.Checks, Check{Name: name, Status: st, Detail: detail, Fix: fix})
 	}
+	// more adds the details of the last check.
+	more := func(s string) { r.Checks[len(r.Checks)-1].More = s }
 	p := e.opts.Paths
 	store := e.opts.Store
 
 	key, err := readStored(ctx, store)
 	var unusable *KeyError
 	switch {
+	case errors.Is(err, ErrKeychainUnavailable) && opt.Serving != "":
+		// One problem, one fix: the key cannot be read here, but Claude Code still gets it.
+		add("keychain", CheckFail, store.Where()+" cannot be reached, but the running tray or daemon still serves key "+opt.Serving+" from memory", keychainHint)
+		more(err.Error())
 	case errors.Is(err, ErrKeychainUnavailable):
-		add("keychain", CheckFail, err.Error(), keychainHint)
+		add("keychain", CheckFail, store.Where()+" cannot be reached, so no key can be read", keychainHint)
+		more(err.Error())
 	case store.Kind() == "file":
-		add("keychain", CheckWarn, "the key is kept in the plaintext file "+p.PlainKeyFile+", not in a keychain", "when a keychain is available: `claude-keytray update-key` without --store file, then delete the file")
+		add("keychain", CheckWarn, "the key is kept in the plaintext file "+p.PlainKeyFile+", not in a keychain", "when a keychain is available, run claude-keytray update-key without --store file, then delete the file")
 	default:
 		add("keychain", CheckPass, store.Where()+" answers", "")
 	}
 	switch {
+	case errors.Is(err, ErrKeychainUnavailable):
+		// Said by the keychain check, with its one fix.
 	case errors.Is(err, ErrNoKey):
-		add("key present", CheckFail, err.Error(), "run `claude-keytray update-key` (or `claude-keytray import`)")
+		add("key present", CheckFail, "no key is stored in "+store.Where(), "run claude-keytray update-key (or claude-keytray import)")
 	case errors.As(err, &unusable):
-		add("key present", CheckFail, "the stored key is not usable: "+unusable.Error(), "run `claude-keytray update-key` with a valid key")
+		add("key present", CheckFail, "the stored key is not usable: "+unusable.Reason, "run claude-keytray update-key with a valid key")
 	case err != nil:
-		add("key present", CheckFail, "could not read the key: "+err.Error(), "fix the keychain first")
+		add("key present", CheckFail, "the key could not be read from "+store.Where(), "run claude-keytray doctor again; if it stays, the log has the keychain's error")
+		more(err.Error())
 	case key.Note != "":
 		add("key present", CheckWarn, key.Fingerprint()+": "+key.Note, "")
 	default:
@@ -90,12 +106,13 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 			v := e.opts.Checker.Check(ctx, key)
 			switch v.Result {
 			case ResultValid:
-				add("API accepts key", CheckPass, fmt.Sprintf("HTTP %d from the API", v.HTTPStatus), "")
+				add("API accepts key", CheckPass, "the API accepts "+key.Fingerprint(), "")
 			case ResultInvalid:
-				add("API accepts key", CheckFail, fmt.Sprintf("the API rejects %s (HTTP %d: %s)", key.Fingerprint(), v.HTTPStatus, v.Detail), "create a new key in the Anthropic Console and run `claude-keytray update-key`")
+				add("API accepts key", CheckFail, "the API rejects "+key.Fingerprint(), "create a new key in the Anthropic Console and run claude-keytray update-key")
 			default:
-				add("API accepts key", CheckWarn, "could not tell: "+v.Detail, "check the network or ANTHROPIC_BASE_URL, then run doctor again")
+				add("API accepts key", CheckWarn, "not verified: "+v.Unconfirmed(), "check the network or ANTHROPIC_BASE_URL, then run claude-keytray doctor again")
 			}
+			more(v.Technical())
 		}
 	}
 
@@ -109,27 +126,53 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	if hs.OK {
 		add("helper script", CheckPass, p.Claude.Helper+" is present, executable and intact", "")
 	} else {
-		add("helper script", CheckFail, hs.Problem, "run `claude-keytray install --no-autostart` to write it again")
+		detail, fix := splitFix(hs.Problem, "run claude-keytray install --no-autostart to write it again")
+		add("helper script", CheckFail, detail, fix)
 	}
 	if e.opts.Exe != "" {
 		lean := helperexe.Lean(e.opts.Exe)
 		if fi, err := os.Stat(lean); err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0) {
 			add("fast helper", CheckPass, lean+" answers the helper from the daemon in one small process", "")
 		} else if runtime.GOOS != "windows" {
-			add("fast helper", CheckWarn, lean+" is missing, so the helper starts all of "+e.opts.Exe+" for every key (the same answer, a few ms slower)", "install claude-keytray-key next to claude-keytray: the packages and `make build` put it there")
+			add("fast helper", CheckWarn, lean+" is missing, so the helper starts all of "+e.opts.Exe+" for every key (the same answer, a few ms slower)", "install claude-keytray-key next to claude-keytray (the packages and make build put it there)")
 		}
 	}
 	ss := claude.SettingsStatusFor(p.Claude, e.opts.Cwd, e.opts.Environ)
 	if ss.Wired {
 		add("Claude settings", CheckPass, ss.Path+" has apiKeyHelper set to the helper", "")
 	} else {
-		add("Claude settings", CheckFail, ss.Path+" does not point apiKeyHelper at "+p.Claude.Helper, "run `claude-keytray install --no-autostart`")
+		add("Claude settings", CheckFail, ss.Path+" does not point apiKeyHelper at "+p.Claude.Helper, "run claude-keytray install --no-autostart")
 	}
 	if len(ss.Conflicts) == 0 {
 		add("conflicts", CheckPass, "nothing overrides apiKeyHelper", "")
 	}
 	for _, c := range ss.Conflicts {
-		add("conflicts", CheckFail, c, "remove it (unset the variable, or delete the entry from that settings file) so Claude Code uses the helper")
+		detail, fix := splitFix(c, "remove it (unset the variable, or delete the entry from that settings file) so Claude Code uses the helper")
+		add("conflicts", CheckFail, detail, fix)
+	}
+
+	// What Claude Code will really use: `claude auth status` where the CLI is installed, the
+	// environment, shell start-up files and every settings level otherwise.
+	e.AskClaude(ctx)
+	cred := e.credential()
+	credDetail := fmt.Sprintf("Claude Code started in %s uses %s (%s; %s)", p.Home, orNoKey(cred.APIKeySource), cred.AuthMethod, cred.From)
+	credProblems := 0
+	for _, pr := range e.Status().Problems {
+		switch pr.Code {
+		case ProblemCredentialOverrides, ProblemProviderOverrides, ProblemHelperOverridden, ProblemLoginMethodForced:
+			add("Claude Code uses", CheckFail, credDetail+": "+pr.Message, pr.Fix)
+			credProblems++
+		case ProblemSubscriptionOverrid:
+			add("Claude Code uses", CheckWarn, pr.Message, pr.Fix)
+			credProblems++
+		}
+	}
+	if credProblems == 0 {
+		if cred.UsesHelper(p.Claude.Helper) {
+			add("Claude Code uses", CheckPass, credDetail, "")
+		} else {
+			add("Claude Code uses", CheckFail, credDetail, "run claude-keytray install")
+		}
 	}
 
 	plain := plaintextKeyFiles(p, e.opts.Cwd, store)
@@ -157,11 +200,13 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 	switch {
 	case d.Running && d.ControlAPI == "off":
 		// Nothing to fix: the helper and the commands work without the API.
-		add("daemon", CheckWarn, fmt.Sprintf("running (pid %d) with its control API off (%s): helper calls read %s directly", d.PID, d.ControlAPIProblem, store.Where()), "")
+		add("daemon", CheckWarn, "running with its control API off, so helper calls read "+store.Where()+" directly", "")
+		more(fmt.Sprintf("pid %d, control API off: %s", d.PID, d.ControlAPIProblem))
 	case d.Running:
-		add("daemon", CheckPass, fmt.Sprintf("running (pid %d, %s)", d.PID, d.Socket), "")
+		add("daemon", CheckPass, "running: the helper answers from its memory", "")
+		more(fmt.Sprintf("pid %d, socket %s", d.PID, d.Socket))
 	default:
-		add("daemon", CheckWarn, "no daemon or tray is running: the key is read from "+store.Where()+" on every helper call and is not refreshed", "run `claude-keytray install` to start it at login, or `claude-keytray daemon`")
+		add("daemon", CheckWarn, "no daemon or tray is running, so every helper call reads "+store.Where()+" and nothing refreshes the key", "run claude-keytray install to start it at login, or claude-keytray daemon")
 	}
 
 	r.OK = true
@@ -171,6 +216,29 @@ func (e *Engine) Doctor(ctx context.Context, opt DoctorOptions) DoctorReport {
 		}
 	}
 	return r
+}
+
+func orNoKey(s string) string {
+	if s == "" {
+		return "no API key"
+	}
+	return s
+}
+
+// splitFix parts a problem that ends with its own fix ("…; run claude-keytray install") into
+// the two, so doctor says one fix per problem; a problem without one gets fallback.
+func splitFix(problem, fallback string) (detail, fix string) {
+	i := strings.LastIndex(problem, "; ")
+	if i < 0 {
+		return problem, fallback
+	}
+	tail := problem[i+2:]
+	for _, verb := range []string{"run ", "remove ", "delete ", "unset ", "set "} {
+		if strings.HasPrefix(tail, verb) {
+			return problem[:i], tail
+		}
+	}
+	return problem, fallback
 }
 
 type plainFinding struct {
@@ -194,7 +262,7 @@ func plaintextKeyFiles(p Paths, cwd string, store Store) []plainFinding {
 			if store.Kind() == "file" && f == p.PlainKeyFile {
 				continue // that is the chosen store; the keychain check already warned
 			}
-			out = append(out, plainFinding{CheckFail, "a plaintext key file exists: " + f, "run `claude-keytray import --from file --remove-file` to move it into the keychain"})
+			out = append(out, plainFinding{CheckFail, "a plaintext key file exists: " + f, "run claude-keytray import --from file --remove-file to move it into the keychain"})
 		}
 	}
 	settings := []string{p.Claude.Settings}
@@ -209,11 +277,11 @@ func plaintextKeyFiles(p Paths, cwd string, store Store) []plainFinding {
 		seen[f] = true
 		keys, _ := claude.FindPlaintextKeys(f)
 		for _, k := range keys {
-			out = append(out, plainFinding{CheckFail, "a key sits in plain text in Claude's settings: " + k.String(), "run `claude-keytray install --move-key` to move it into the keychain (or delete it from that file)"})
+			out = append(out, plainFinding{CheckFail, "a key sits in plain text in Claude's settings: " + k.String(), "run claude-keytray install --move-key to move it into the keychain (or delete it from that file)"})
 		}
 	}
 	for _, b := range claude.BackupsWithKeys(p.Claude.Settings) {
-		out = append(out, plainFinding{CheckFail, "a backup of the Claude settings holds a key in plain text: " + b, "run `claude-keytray install` to rewrite it without the key (or delete it)"})
+		out = append(out, plainFinding{CheckFail, "a backup of the Claude settings holds a key in plain text: " + b, "run claude-keytray install to rewrite it without the key (or delete it)"})
 	}
 	for _, rc := range []string{".bashrc", ".bash_profile", ".profile", ".zshrc", ".zshenv", ".config/fish/config.fish"} {
 		path := filepath.Join(p.Home, rc)
@@ -226,7 +294,7 @@ func plaintextKeyFiles(p Paths, cwd string, store Store) []plainFinding {
 		for n := 1; sc.Scan(); n++ {
 			if exportPattern.MatchString(sc.Text()) {
 				name := strings.TrimSpace(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=", 2)[0])
-				out = append(out, plainFinding{CheckWarn, fmt.Sprintf("%s line %d sets %s to a key in plaintext", path, n, name), "delete that line (after `claude-keytray import` if it is your only copy); the variable would also override apiKeyHelper"})
+				out = append(out, plainFinding{CheckWarn, fmt.Sprintf("%s line %d sets %s to a key in plaintext", path, n, name), "delete that line (after claude-keytray import if it is your only copy); the variable would also override apiKeyHelper"})
 			}
 		}
 		f.Close()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,6 +49,9 @@ type Options struct {
 	// NoHelperRepair leaves the helper script to another engine: with profiles, one helper
 	// serves them all and the default profile's engine keeps it intact.
 	NoHelperRepair bool
+	// ClaudeCLI is the claude executable asked `claude auth status`; "" looks for claude on
+	// PATH when the engine runs (Run) or doctor asks, "-" never asks.
+	ClaudeCLI string
 }
 
 // Engine owns the key: it reads, stores, checks and refreshes it and reports status and events.
@@ -72,8 +76,10 @@ type Engine struct {
 	storeErr   string
 	refresh    RefreshStatus
 	failures   AuthFailures
-	daemon     DaemonStatus
-	lastCheck  time.Time
+	// failuresMem counts episodes when state.json cannot be written.
+	failuresMem failureState
+	daemon      DaemonStatus
+	lastCheck   time.Time
 	// now reads the wall clock for the times status shows (nil: time.Now); tests move it.
 	now func() time.Time
 	// checkDue forces the next refresh to check the key (after an auth failure).
@@ -83,6 +89,21 @@ type Engine struct {
 	backoff  time.Duration
 	// life is Run's context: when it ends (the daemon stops) so do refreshes in flight.
 	life context.Context
+
+	cliMu sync.Mutex
+	cli   cliAnswer
+
+	// nextAt is when the loop runs the next timer refresh (monotonic); wake tells it of a new plan.
+	nextAt time.Time
+	wake   chan struct{}
+	// refreshing is set while a refresh runs: status then shows the next refresh as now.
+	refreshing int
+	// cfg and src are the config and source in force; a config edit replaces them (live.go).
+	cfgMu sync.Mutex
+	cfg   Config
+	src   Source
+	// helperMu serialises helper repairs.
+	helperMu sync.Mutex
 }
 
 // New makes an Engine; call Load before the first Status.
@@ -105,10 +126,13 @@ func New(opts Options) *Engine {
 	if opts.Store == nil {
 		opts.Store = NewKeyringStore(opts.Config.KeychainTimeout())
 	}
-	e := &Engine{opts: opts, log: opts.Logger}
+	e := &Engine{opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), cfg: opts.Config, src: opts.Source}
 	e.refresh.IntervalSeconds = int(opts.Config.RefreshInterval().Seconds())
 	e.notes.notifier = opts.Notifier
 	e.notes.log = opts.Logger
+	if opts.Paths.StateDir != "" {
+		e.notes.file = filepath.Join(opts.Paths.StateDir, "notified.json")
+	}
 	return e
 }
 
@@ -138,8 +162,11 @@ func (e *Engine) SetDaemon(d DaemonStatus) {
 // for status, not returned: the engine still runs and reports it.
 func (e *Engine) Load(ctx context.Context) {
 	k, err := readStored(ctx, e.opts.Store)
+	st := loadKeyState(e.opts.Paths)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	f := st.AuthFailures
+	e.failures = AuthFailures{Count: f.Count, Last: f.Last, LastFingerprint: f.LastFingerprint}
 	if err != nil {
 		if !errors.Is(err, ErrNoKey) {
 			e.storeErr = err.Error()
@@ -150,7 +177,7 @@ func (e *Engine) Load(ctx context.Context) {
 	e.opts.Redactor.Add(k.Secret())
 	e.key = k
 	e.source = e.opts.Store.Kind()
-	if st := loadKeyState(e.opts.Paths); st.KeyID == keyID(k.Secret()) {
+	if st.KeyID == keyID(k.Secret()) {
 		e.updatedAt = st.UpdatedAt
 		e.validation = st.Validation
 		if st.Source != "" {
@@ -210,11 +237,14 @@ type UpdateOptions struct {
 // one in use returns ErrSourceIsAuthority; in each case the old key stays. A check that says nothing
 // (rate limit, outage, no network) stores the key as unverified.
 func (e *Engine) UpdateKey(ctx context.Context, raw string, opt UpdateOptions) (Status, error) {
-	k, err := ParseKey(raw)
+	k, notes, err := ParsePasted(raw)
 	if err != nil {
 		return e.Status(), err
 	}
 	e.opts.Redactor.Add(k.Secret())
+	if len(notes) > 0 {
+		e.log.Info("cleaned up the new key as pasted", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "left_out", notes)
+	}
 	if err := e.sourceRefusal(k); err != nil {
 		e.log.Warn("new key refused: a source command gives the key", "fingerprint", k.Fingerprint(), "origin", opt.Origin, "source", e.SourceSetting())
 		return e.Status(), err
@@ -317,6 +347,12 @@ func (e *Engine) Status() Status {
 		s.Key.Note = e.key.Note
 	}
 	storeErr := e.storeErr
+	if e.refreshing > 0 && s.Refresh.Next != nil {
+		// The refresh planned for Next is running: the next one is now, not in the past.
+		if now := e.wallNow().UTC(); s.Refresh.Next.Before(now) {
+			s.Refresh.Next = &now
+		}
+	}
 	e.mu.Unlock()
 
 	if s.Validation.Result == "" {
@@ -338,22 +374,10 @@ func (e *Engine) Status() Status {
 	if s.ClaudeSettings.Conflicts == nil {
 		s.ClaudeSettings.Conflicts = []string{}
 	}
+	s.EffectiveCredential = e.credential()
+	s.Problems = e.problemsOf(s, storeErr)
 	s.State = stateOf(s, storeErr)
 	return s
-}
-
-func stateOf(s Status, storeErr string) State {
-	switch {
-	case !s.Key.Present && storeErr != "":
-		return StateError
-	case !s.Key.Present:
-		return StateNoKey
-	case s.Validation.Result == ResultInvalid:
-		return StateInvalid
-	case s.Validation.Result == ResultValid:
-		return StateOK
-	}
-	return StateUnverified
 }
 
 func (e *Engine) emit(kind EventKind, fp, msg string) {

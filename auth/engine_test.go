@@ -2,8 +2,10 @@ package auth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,9 +22,23 @@ func newTestEngine(t *testing.T, store *authtest.MemStore, chk *authtest.FakeChe
 	home := t.TempDir()
 	n := &authtest.RecNotifier{}
 	p := testPaths(home, home+"/state")
+	wireClaude(t, p)
 	e := auth.New(auth.Options{Paths: p, Store: store, Checker: chk, Source: src, Notifier: n, Environ: []string{}, Cwd: home})
 	e.Load(context.Background())
 	return e, n
+}
+
+// wireClaude does what install does to Claude Code's side (a helper script, settings.json
+// naming it), so that a valid key is "ok".
+func wireClaude(t *testing.T, p auth.Paths) {
+	t.Helper()
+	if err := claude.WriteHelper(p.Claude.Helper, "/bin/true"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"apiKeyHelper": claude.HelperSettingValue(p.Claude.Helper)})
+	if err := os.WriteFile(p.Claude.Settings, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestUpdateKey(t *testing.T) {
@@ -180,6 +196,7 @@ func TestRejectedNotifiesOnce(t *testing.T) {
 	if got := n.All(); len(got) != 1 || !strings.Contains(got[0], "rejects key") {
 		t.Fatalf("notifications: %q", got)
 	}
+	// Four reports, each for a child the reporter ran: four episodes.
 	if st := e.Status(); st.AuthFailures.Count != 4 {
 		t.Fatalf("auth_failures.count = %d", st.AuthFailures.Count)
 	}

@@ -37,8 +37,8 @@ func (e *Engine) ObserveCall(keyPID int, now time.Time) (who string, force, ok b
 }
 
 // AuthFailureEvent handles one 401 as KeyForCaller and ReportAuthFailure do.
-func (e *Engine) AuthFailureEvent(ctx context.Context, origin string, counted, async bool) Status {
-	return e.authFailureEvent(ctx, origin, counted, async)
+func (e *Engine) AuthFailureEvent(ctx context.Context, origin string, helper bool) Status {
+	return e.authFailureEvent(ctx, origin, helper)
 }
 
 // SetClock makes the engine read the wall clock from now; call it before Load.

@@ -17,7 +17,7 @@ func othersMay(path string, forbidden fs.FileMode, what string, _ bool) (problem
 	}
 	if m := fi.Mode().Perm(); m&forbidden != 0 {
 		want := m &^ forbidden
-		return fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("chmod %04o %q", want, path)
+		return fmt.Sprintf("%s %s has mode %04o", what, path, m), fmt.Sprintf("run chmod %04o %q", want, path)
 	}
 	return "", ""
 }

@@ -22,11 +22,11 @@ func (s *KeyringStore) ready(ctx context.Context, op string) error {
 	case err != nil:
 		return nil
 	case l.Locked && l.Item:
-		return fmt.Errorf("%w: %s %s: the keychain asks to confirm access to the item, and claude-keytray opens no dialog from the background; allow claude-keytray in your keychain (or run `claude-keytray update-key` and %s)", ErrKeychainLocked, op, s.Where(), ConfirmHint)
+		return fmt.Errorf("%w: %s %s: the keychain asks to confirm access to the item, and claude-keytray opens no dialog from the background; with the app running, store the key once with claude-keytray update-key (or the tray's Update key…) and allow it when the keychain asks: the app keeps that access while both run", ErrKeychainLocked, op, s.Where())
 	case l.Locked:
 		return fmt.Errorf("%w: %s %s: the collection %s is locked, and claude-keytray opens no dialog from the background; unlock it (log in to the desktop, or open your keychain app) and try again", ErrKeychainLocked, op, s.Where(), l.Collection)
 	}
 	return nil
 }
 
-const noBusHint = "start claude-keytray inside your desktop session, or run it under `dbus-run-session` with `gnome-keyring-daemon --unlock`, or keep the key in a file with `--store file`"
+const noBusHint = "start claude-keytray inside your desktop session, or run it under dbus-run-session with gnome-keyring-daemon --unlock, or keep the key in a file with --store file"

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth/internal/atomicfile"
+	"github.com/claude-keytray/claude-keytray/auth/internal/secretservice"
 	"github.com/zalando/go-keyring"
 )
 
@@ -84,6 +85,10 @@ func (keychainLockedError) Is(target error) bool { return target == ErrKeychainU
 // caller is background work, which never opens a dialog. errors.Is ErrKeychainUnavailable.
 var ErrKeychainLocked error = keychainLockedError{}
 
+// errDismissed is a keychain call whose confirm or unlock dialog was dismissed. go-keyring does
+// not say so: a dismissed CreateItem returns no error and stores nothing.
+var errDismissed = errors.New("dismissed")
+
 // keychainSlot lets one keychain request of this process run at a time: a keychain that asks
 // shows one dialog, not one per waiting caller. A call abandoned at its timeout keeps the slot
 // until go-keyring returns.
@@ -136,7 +141,11 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 	}
 	ch := make(chan result, 1)
 	go func() {
+		dismissed := secretservice.WatchDismissed()
 		v, err := fn()
+		if dismissed() {
+			v, err = "", errDismissed
+		}
 		<-keychainSlot
 		ch <- result{v, err}
 	}()
@@ -152,8 +161,11 @@ func (s *KeyringStore) call(ctx context.Context, op string, fn func() (string, e
 			if r.err == nil {
 				return r.v, nil
 			}
+			if errors.Is(r.err, errDismissed) {
+				return "", fmt.Errorf("%w: %s %s: the keychain's request to confirm was dismissed, so nothing was done; %s and try again", ErrKeychainLocked, op, s.Where(), ConfirmHint)
+			}
 			if errors.Is(r.err, keyring.ErrNotFound) {
-				return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key`", ErrNoKey, s.Where())
+				return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key", ErrNoKey, s.Where())
 			}
 			if errors.Is(r.err, keyring.ErrSetDataTooBig) {
 				return "", ErrKeyTooLarge
@@ -207,7 +219,7 @@ func (s *FileStore) Where() string { return "the plaintext file " + s.Path }
 func (s *FileStore) Get(ctx context.Context) (string, error) {
 	b, err := os.ReadFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%w in %s; store one with `claude-keytray update-key --store file`", ErrNoKey, s.Path)
+		return "", fmt.Errorf("%w in %s; store one with claude-keytray update-key --store file", ErrNoKey, s.Path)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: reading %s: %v", ErrKeychainUnavailable, s.Path, err)
@@ -246,7 +258,7 @@ func readStored(ctx context.Context, s Store) (Key, error) {
 	}
 	k, err := ParseKey(secret)
 	if err != nil {
-		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with `claude-keytray update-key`", s.Where(), err)
+		return Key{}, fmt.Errorf("the key in %s is not usable: %w; store a new one with claude-keytray update-key", s.Where(), err)
 	}
 	return k, nil
 }

@@ -56,6 +56,14 @@ func (e *Engine) detach(ctx context.Context) (context.Context, context.CancelFun
 func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 	e.refreshMu.Lock()
 	defer e.refreshMu.Unlock()
+	e.mu.Lock()
+	e.refreshing++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.refreshing--
+		e.mu.Unlock()
+	}()
 	start := time.Now()
 	changed, readErr := e.readKey(ctx, req)
 	if readErr != nil && ctx.Err() != nil {
@@ -67,7 +75,7 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 
 	e.mu.Lock()
 	k := e.key
-	due := changed || req.checks() || e.checkDue || checkOverdue(e.lastCheck, e.opts.Config.CheckInterval())
+	due := changed || req.checks() || e.checkDue || checkOverdue(e.lastCheck, e.config().CheckInterval())
 	e.mu.Unlock()
 	if !k.IsZero() && due {
 		e.checkKey(ctx, k, req)
@@ -77,7 +85,7 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 	e.mu.Lock()
 	e.refresh.Count++
 	e.refresh.Last = &now
-	wait := e.opts.Config.RefreshInterval()
+	wait := e.config().RefreshInterval()
 	// A source's error may quote what it printed: every key the engine knows is masked in it.
 	errText := e.opts.Redactor.Redact(errString(readErr))
 	if readErr != nil {
@@ -97,17 +105,22 @@ func (e *Engine) refreshOnce(ctx context.Context, req RefreshRequest) Status {
 	}
 	next := now.Add(wait)
 	e.refresh.Next = &next
+	e.refresh.IntervalSeconds = int(e.config().RefreshInterval().Seconds())
+	// The loop waits for this instant on the monotonic clock, and status shows it: the time
+	// shown is the time the next refresh runs.
+	e.nextAt = time.Now().Add(wait)
 	e.mu.Unlock()
+	e.wakeLoop()
 
 	e.log.Info("refresh", "reason", req.Reason, "ok", readErr == nil, "err", errString(readErr), "took_ms", time.Since(start).Milliseconds(), "next_in", wait.String())
 	switch {
 	case errors.Is(readErr, errSourceRejected):
 		// Already announced as a rejected source key.
 	case readErr != nil:
-		e.notes.once("refresh_failed", "Claude key refresh failed", errText)
+		e.notes.once(profileID+"refresh_failed", noteRefreshFailed(errText, k.Fingerprint()))
 		e.emit(EventRefreshFailed, k.Fingerprint(), errText)
-	case e.notes.clear("refresh_failed"):
-		e.notes.send("Claude key refresh works again", "The key "+k.Fingerprint()+" was read from its source.")
+	case e.notes.clear(profileID + "refresh_failed"):
+		e.notes.event(profileID+"refresh_recovered", noteRefreshRecovered(k.Fingerprint()))
 		e.emit(EventRecovered, k.Fingerprint(), "refresh works again")
 	}
 	e.publishStatus()
@@ -124,7 +137,7 @@ func errString(err error) string {
 // readKey reads the key from its source and stores a new one. It reports whether the current
 // key changed. A failure leaves the current key in place.
 func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) {
-	if e.opts.Source != nil {
+	if e.currentSource() != nil {
 		return e.readFromSource(ctx)
 	}
 	k, err := readStored(ctx, e.opts.Store)
@@ -142,6 +155,7 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 		e.mu.Unlock()
 		if had {
 			e.log.Warn("the key was removed from the store", "where", e.opts.Store.Where())
+			e.notes.once(profileID+"no_key", noteNoKey())
 		}
 		return had, nil
 	case err != nil:
@@ -173,7 +187,8 @@ func (e *Engine) readKey(ctx context.Context, req RefreshRequest) (bool, error) 
 }
 
 func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
-	out, err := e.opts.Source.Fetch(ctx)
+	src := e.currentSource()
+	out, err := src.Fetch(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -181,7 +196,7 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	if serr != nil {
 		return false, fmt.Errorf("the source command printed something that is not a usable key: %v; kept the current key", serr)
 	}
-	k, perr := ParseKey(raw)
+	k, notes, perr := ParsePasted(raw)
 	if perr != nil {
 		return false, fmt.Errorf("the source command printed something that is not a usable key: %v", perr)
 	}
@@ -190,6 +205,9 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	same := e.key.Secret() == k.Secret()
 	storeDown := e.storeErr != ""
 	e.mu.Unlock()
+	if len(notes) > 0 && !same {
+		e.log.Info("the source printed more than the key; took the key out of it", "fingerprint", k.Fingerprint(), "left_out", notes)
+	}
 	if same {
 		if storeDown {
 			return false, e.syncStore(ctx, k)
@@ -200,7 +218,7 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 	if v.Result == ResultInvalid {
 		msg := fmt.Sprintf("The source gave key %s, but the API rejects it (HTTP %d); the current key was kept.", k.Fingerprint(), v.HTTPStatus)
 		e.log.Warn("source gave a rejected key; not stored", "fingerprint", k.Fingerprint(), "http_status", v.HTTPStatus, "detail", v.Detail)
-		e.notes.once("source_rejected:"+keyID(k.Secret()), "Claude key from the source was rejected", msg)
+		e.notes.once(profileID+"source_rejected:"+keyID(k.Secret()), noteSourceRejected(k.Fingerprint(), e.snapshot().fp))
 		e.emit(EventSourceRejected, k.Fingerprint(), msg)
 		return false, fmt.Errorf("%w %s (HTTP %d: %s); kept the current key", errSourceRejected, k.Fingerprint(), v.HTTPStatus, v.Detail)
 	}
@@ -210,11 +228,11 @@ func (e *Engine) readFromSource(ctx context.Context) (bool, error) {
 		e.log.Warn("source gave an unconfirmed token that does not look like a key; not stored", "fingerprint", k.Fingerprint(), "http_status", v.HTTPStatus, "detail", v.Detail)
 		return false, fmt.Errorf("the source command printed %s, which is not shaped like an Anthropic key (%s…), and the API could not confirm it (%s); kept the current key. For a gateway token set key_pattern in %s", k.Fingerprint(), keyshape.PrefixAPI, unconfirmedWhy(v), e.opts.Paths.ConfigFile)
 	}
-	if err := e.store(ctx, k, v, e.opts.Source.Name()); err != nil {
+	if err := e.store(ctx, k, v, src.Name()); err != nil {
 		// The keychain is down: serve the new key from memory anyway and say so.
 		now := time.Now().UTC()
 		e.mu.Lock()
-		e.key, e.source, e.updatedAt, e.validation, e.storeErr = k, e.opts.Source.Name(), &now, v, err.Error()
+		e.key, e.source, e.updatedAt, e.validation, e.storeErr = k, src.Name(), &now, v, err.Error()
 		e.mu.Unlock()
 		e.announceRotation(k, "from the source command (not yet saved: "+err.Error()+")")
 		return true, err
@@ -271,8 +289,9 @@ func (e *Engine) syncStore(ctx context.Context, k Key) error {
 
 func (e *Engine) announceRotation(k Key, how string) {
 	msg := fmt.Sprintf("Now using key %s (%s).", k.Fingerprint(), how)
-	e.notes.clear("rejected:")
-	e.notes.send("Claude key rotated", msg)
+	e.notes.clear(profileID + "rejected:")
+	e.notes.clear(profileID + "no_key")
+	e.notes.event(profileID+"rotated:"+keyID(k.Secret()), noteRotated(k.Fingerprint()))
 	e.emit(EventRotated, k.Fingerprint(), msg)
 }
 
@@ -326,18 +345,18 @@ func (e *Engine) checkKey(ctx context.Context, k Key, req RefreshRequest) {
 // afterCheck turns a check into notifications and events: one "rejected" per key until it
 // recovers, and a "recovered" when a rejected key is accepted again.
 func (e *Engine) afterCheck(k Key, v Validation) {
-	id := "rejected:" + keyID(k.Secret())
+	id := profileID + "rejected:" + keyID(k.Secret())
 	switch v.Result {
 	case ResultInvalid:
-		msg := fmt.Sprintf("Claude rejects key %s — choose Update key… or run `claude-keytray update-key`.", k.Fingerprint())
+		msg := fmt.Sprintf("Claude rejects key %s — choose Update key… or run claude-keytray update-key.", k.Fingerprint())
 		if !e.notes.isActive(id) {
 			e.emit(EventRejected, k.Fingerprint(), msg)
 		}
-		e.notes.once(id, "Claude key rejected", msg)
+		e.notes.once(id, noteRejected(k.Fingerprint()))
 	case ResultValid:
 		if e.notes.clear(id) {
 			msg := fmt.Sprintf("Key %s is accepted again.", k.Fingerprint())
-			e.notes.send("Claude key works again", msg)
+			e.notes.event(profileID+"recovered:"+keyID(k.Secret()), noteKeyRecovered(k.Fingerprint()))
 			e.emit(EventRecovered, k.Fingerprint(), msg)
 		}
 	}
@@ -348,7 +367,7 @@ func (e *Engine) afterCheck(k Key, v Validation) {
 // saw it and, after "; ", what it does next (AuthFailureOrigin); the event sends exactly one
 // notification (callers_report.go).
 func (e *Engine) ReportAuthFailure(ctx context.Context, origin string) Status {
-	return e.authFailureEvent(ctx, origin, false, false)
+	return e.authFailureEvent(ctx, origin, false)
 }
 
 // repairHelper rewrites the helper script when Claude Code is wired to it but it is missing or
@@ -358,6 +377,9 @@ func (e *Engine) repairHelper() {
 	if e.opts.Exe == "" || e.opts.NoHelperRepair {
 		return
 	}
+	// The watcher and a refresh may both find it missing: one repair, one notification.
+	e.helperMu.Lock()
+	defer e.helperMu.Unlock()
 	if wired, _ := claude.SettingsWired(p.Claude.Settings, p.Claude.Helper); !wired {
 		return
 	}
@@ -379,8 +401,11 @@ func (e *Engine) repairHelper() {
 	}
 	if err := claude.WriteHelper(p.Claude.Helper, e.opts.Exe); err != nil {
 		e.log.Error("could not repair the helper script", "path", p.Claude.Helper, "problem", hs.Problem, "err", err)
+		e.notes.once(profileID+"helper_broken", noteHelperBroken(hs.Problem))
 		return
 	}
+	e.notes.clear(profileID + "helper_broken")
+	e.notes.event(profileID+"helper_restored", noteHelperRestored())
 	msg := fmt.Sprintf("The helper script %s was repaired (%s).", p.Claude.Helper, hs.Problem)
 	e.log.Warn("helper script repaired", "path", p.Claude.Helper, "problem", hs.Problem)
 	e.emit(EventHelperRepaired, "", msg)
@@ -388,23 +413,32 @@ func (e *Engine) repairHelper() {
 
 // sourceConfigured reports whether refreshes read a source other than the store.
 func (e *Engine) sourceConfigured() (bool, string) {
-	if e.opts.Source == nil {
+	src := e.currentSource()
+	if src == nil {
 		return false, ""
 	}
-	return true, e.opts.Source.Name()
+	return true, src.Name()
 }
 
-// nextWait is how long the loop waits before the next timer refresh: the wait the last refresh
-// planned, Next - Last, both stamped at the same instant. Not time.Until(Next): Next is wall-clock
-// time, and a clock set back a day between the refresh and this call would stall the loop for a
-// day, one set forward would make it refresh without pause. The timer itself is monotonic.
-func (e *Engine) nextWait() time.Duration {
+// untilNext is how long the loop waits before the next timer refresh: until the instant the
+// last refresh planned, on the monotonic clock. Not time.Until(refresh.Next): Next is wall-clock
+// time, and a clock set back a day would stall the loop for a day, one set forward would make
+// it refresh without pause.
+func (e *Engine) untilNext() time.Duration {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.refresh.Next == nil || e.refresh.Last == nil {
+	if e.nextAt.IsZero() {
 		return 0
 	}
-	return e.refresh.Next.Sub(*e.refresh.Last)
+	return time.Until(e.nextAt)
+}
+
+// wakeLoop tells Run the schedule changed (a refresh of any kind planned the next one).
+func (e *Engine) wakeLoop() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
 }
 
 // checkOverdue reports whether an unchanged key is due for its periodic API check. last carries
@@ -416,18 +450,26 @@ func checkOverdue(last time.Time, every time.Duration) bool {
 	return since < 0 || since >= every
 }
 
-// Run refreshes at once and then on the timer until ctx ends. Nothing else wakes it: no polling.
+// Run refreshes at once and then on the timer until ctx ends; every refresh, whoever asked
+// for it, plans the next one, and the timer follows that plan. It also watches the files and
+// the keychain item that status depends on, and asks `claude auth status` in the background.
+// Nothing polls.
 func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.life = ctx
 	e.mu.Unlock()
+	kick := make(chan struct{}, 1)
+	e.startWatching(ctx, kick)
+	go e.askClaudeLoop(ctx, kick)
 	e.Refresh(ctx, RefreshRequest{Reason: "start"})
 	for {
-		t := time.NewTimer(max(e.nextWait(), 0))
+		t := time.NewTimer(max(e.untilNext(), 0))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
+		case <-e.wake:
+			t.Stop()
 		case <-t.C:
 			e.Refresh(ctx, RefreshRequest{Reason: "timer"})
 		}

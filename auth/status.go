@@ -43,6 +43,10 @@ type Status struct {
 	// Profiles is every profile's status, default first, each shaped like the top level; only
 	// at the top level.
 	Profiles []Status `json:"profiles,omitempty"`
+	// Problems lists everything that keeps state from ok, and warnings, the worst first.
+	Problems []Problem `json:"problems"`
+	// EffectiveCredential is what Claude Code started now in the user's home will use.
+	EffectiveCredential claude.Credential `json:"effective_credential"`
 }
 
 // KeyStatus describes the key without revealing it.
@@ -64,10 +68,13 @@ type RefreshStatus struct {
 	LastError       string     `json:"last_error"`
 }
 
-// AuthFailures counts 401s reported by `run` or seen as Claude Code's early helper re-calls.
+// AuthFailures counts 401 episodes: one per Claude Code process (or `run` retry) per rejected
+// key, kept in state.json so the count is the same with or without a daemon and across restarts.
 type AuthFailures struct {
 	Count int        `json:"count"`
 	Last  *time.Time `json:"last"`
+	// LastFingerprint is the key the last episode's 401 rejected.
+	LastFingerprint string `json:"last_fingerprint,omitempty"`
 }
 
 // DaemonStatus says whether a daemon (or tray) owns the engine.

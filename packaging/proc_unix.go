@@ -19,4 +19,4 @@ func detach(cmd *exec.Cmd) {
 func terminate(p *os.Process) error { return p.Signal(syscall.SIGTERM) }
 
 // killHint says how a person ends a process that would not stop.
-func killHint(pid int) string { return fmt.Sprintf("end it with `kill -9 %d`", pid) }
+func killHint(pid int) string { return fmt.Sprintf("end it with your task manager or kill -9 %d", pid) }

@@ -42,5 +42,5 @@ func terminate(p *os.Process) error {
 
 // killHint says how a person ends a process that would not stop.
 func killHint(pid int) string {
-	return fmt.Sprintf("end it in Task Manager or with `taskkill /F /PID %d`", pid)
+	return fmt.Sprintf("end it in Task Manager or with taskkill /F /PID %d", pid)
 }

@@ -117,7 +117,7 @@ func (s systemdUser) start(m Mode, exe string) error {
 		return err
 	}
 	if err := svc.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w; see `systemctl --user status %s` and `journalctl --user -u %s`", UnitName(m), err, UnitName(m), UnitName(m))
+		return fmt.Errorf("starting %s: %w; see systemctl --user status %s and journalctl --user -u %s", UnitName(m), err, UnitName(m), UnitName(m))
 	}
 	return nil
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the integration tests run against: a D-Bus session, the Secret Service
-# (gnome-keyring), a notification daemon, a tray host under Xvfb, pass, wine with mingw-w64 (the
-# Windows build's tests, internal/wintest), and the real Claude Code CLI. As root it installs only what is missing; otherwise it says what to install.
+# (gnome-keyring, and KeePassXC as a second one), a notification daemon, a tray host under
+# Xvfb, pass, wine with mingw-w64 (the Windows build's tests, internal/wintest), and the real
+# Claude Code CLI. As root it installs only what is missing; otherwise it says what to install.
 set -euo pipefail
 
 debs=(
 	dbus dbus-x11 gnome-keyring libsecret-tools dunst xvfb xfce4-panel xdotool zenity pass gnupg
 	imagemagick libnotify-bin util-linux bsdutils procps desktop-file-utils x11-utils xclip curl
-	wine wine64 gcc-mingw-w64-x86-64
+	wine wine64 gcc-mingw-w64-x86-64 keepassxc
 )
 
 installed() {

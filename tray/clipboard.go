@@ -52,8 +52,8 @@ func readClipboard(ctx context.Context) (string, error) {
 		}
 		return res.stdout, nil
 	}
-	hint := "run `claude-keytray update-key` in a terminal"
-	if runtime.GOOS != "darwin" {
+	hint := "run claude-keytray update-key in a terminal"
+	if runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
 		hint = "install zenity (a key dialog) or xclip, xsel or wl-clipboard, or " + hint
 	}
 	return "", errors.New("no clipboard program found (looked for " + strings.Join(tried, ", ") + "): " + hint)

@@ -57,6 +57,10 @@ func newDesktop(t *testing.T, withPanel bool) *desktop {
 	d.notes = d.env.StartNotifications(t)
 	d.api = testenv.NewFakeAPI(t)
 	d.env.UseFakeAPI(d.api)
+	// Claude Code's side wired as install leaves it: "OK" means Claude Code would use the key.
+	if r := d.env.Run(t, "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install --no-autostart: exit %d\n%s", r.ExitCode, r.Stderr)
+	}
 	if withPanel {
 		d.panel = d.env.StartPanel(t)
 	}
@@ -705,6 +709,9 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 	if r := env.RunInput(t, key, "--store", "file", "update-key"); r.ExitCode != 0 {
 		t.Fatalf("update-key --store file: exit %d\n%s", r.ExitCode, r.Stderr)
 	}
+	if r := env.Run(t, "--store", "file", "install", "--no-autostart"); r.ExitCode != 0 {
+		t.Fatalf("install --no-autostart: exit %d\n%s", r.ExitCode, r.Stderr)
+	}
 	proc := startChecked(t, env, "--store", "file")
 	var st auth.Status
 	deadline := time.Now().Add(10 * time.Second)
@@ -1235,7 +1242,7 @@ func TestTrayLauncher(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a second tray did not exit while the first runs: %v\n%s", err, second)
 	}
-	if !strings.Contains(second.Stderr(), "already running") {
+	if !strings.Contains(second.Stderr(), "already runs for this user") {
 		t.Errorf("the second tray (exit %d) does not say the tray already runs:\n%s", code, second.Stderr())
 	}
 	if _, ok := d.env.FindTrayItem(t, second.Pid()); ok || first.Exited() {

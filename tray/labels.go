@@ -83,6 +83,17 @@ func inText(d time.Duration) string {
 	return fmt.Sprintf("in %d h", int(d/time.Hour))
 }
 
+// IconFor is the icon for a whole status: the state's, or the amber one when the state is ok
+// but a warning stands (the worst problem shows, as on the status line).
+func IconFor(st auth.Status) assets.State {
+	if st.State == auth.StateOK {
+		if w := st.Worst(); w != nil {
+			return assets.Unverified
+		}
+	}
+	return IconState(st.State)
+}
+
 // IconState maps the engine's state to its icon, one look per state.
 func IconState(s auth.State) assets.State {
 	switch s {

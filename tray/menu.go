@@ -68,14 +68,24 @@ type View struct {
 func newMenu(opt Options, quit func()) *Menu {
 	m := &Menu{opt: opt, log: opt.Logger, quit: quit}
 	m.st = opt.Engine.Status()
-	if opt.Autostart != nil {
-		on, err := opt.Autostart.Enabled()
-		if err != nil {
-			m.log.Warn("could not read the login autostart setting", "err", err)
-		}
-		m.autostart = on
-	}
+	m.readAutostart()
 	return m
+}
+
+// readAutostart reads the real login autostart state into the checkmark; it changes behind the
+// tray's back when install, setup or uninstall run in a terminal.
+func (m *Menu) readAutostart() {
+	if m.opt.Autostart == nil {
+		return
+	}
+	on, err := m.opt.Autostart.Enabled()
+	if err != nil {
+		m.log.Warn("could not read the login autostart setting", "err", err)
+		return
+	}
+	m.mu.Lock()
+	m.autostart = on
+	m.mu.Unlock()
 }
 
 // view draws the menu from the current state.
@@ -97,7 +107,7 @@ func (m *Menu) view(now time.Time) View {
 		About:           ItemView{Label: LabelAbout, Enabled: true},
 		Quit:            ItemView{Label: LabelQuit, Enabled: true},
 		Tooltip:         status,
-		Icon:            IconState(m.st.State),
+		Icon:            IconFor(m.st),
 	}
 	if m.refreshing {
 		v.RefreshNow = ItemView{Label: LabelRefreshing}
@@ -138,8 +148,11 @@ func (m *Menu) follow(ctx context.Context, events <-chan auth.Event) {
 			if ev.Status != nil {
 				st = *ev.Status
 			}
+			// What changed may be install or setup turning autostart on or off.
+			m.readAutostart()
 			m.setStatus(st)
 		case <-tick.C:
+			m.readAutostart()
 			m.redraw()
 		}
 	}
@@ -368,6 +381,14 @@ func (m *Menu) updateKeyWith(ctx context.Context, profile string, store func(ctx
 		m.showError(ctx, titleNotChanged, "The key could not be read: "+err.Error())
 		return
 	}
+	// A key copied with its variable name, its quotes or twice is taken out of what was pasted;
+	// the success notification says what was left out.
+	raw, notes, err := auth.CleanPaste(raw)
+	if err != nil {
+		m.log.Warn("key from the tray refused", "err", err)
+		m.showError(ctx, titleNotChanged, refusalText(err, ""))
+		return
+	}
 	// The person who chose Update key… waits: the keychain may ask them to confirm or unlock.
 	var asked sync.Once
 	ictx := auth.Interactive(ctx, func(msg string) {
@@ -393,6 +414,9 @@ func (m *Menu) updateKeyWith(ctx context.Context, profile string, store func(ctx
 		m.setStatus(st)
 	}
 	body := fmt.Sprintf("Now using key %s.", st.Key.Fingerprint)
+	if len(notes) > 0 {
+		body = fmt.Sprintf("Now using key %s; left out %s.", st.Key.Fingerprint, auth.PasteLeftOut(notes))
+	}
 	switch st.Validation.Result {
 	case auth.ResultValid:
 		body += " The API accepts it."

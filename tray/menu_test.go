@@ -18,6 +18,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/assets"
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 )
 
 func TestRefreshLabel(t *testing.T) {
@@ -186,6 +187,12 @@ func newTestMenu(t *testing.T, srv *httptest.Server, p KeyPrompter, n auth.Notif
 	t.Setenv("CLAUDE_CONFIG_DIR", "")
 	paths, err := auth.DefaultPaths()
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := claude.WriteHelper(paths.Claude.Helper, "/bin/true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(paths.Claude.Settings, []byte(`{"apiKeyHelper": "`+claude.HelperSettingValue(paths.Claude.Helper)+`"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	eng := auth.New(auth.Options{

@@ -3,11 +3,13 @@
 package tray
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/assets"
+	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/gen2brain/beeep"
 )
 
@@ -18,12 +20,37 @@ const AppName = DisplayName
 // hold up a refresh.
 const notifyTimeout = 5 * time.Second
 
-// Notifier sends desktop notifications through beeep (D-Bus on Linux, the notification centre on
-// macOS, toasts on Windows). It implements auth.Notifier.
+// Notification actions: the keys sent with Notify and returned by ActionInvoked.
+const (
+	ActionUpdateKey = "update-key"
+	ActionDetails   = "details"
+)
+
+// Notifier sends desktop notifications: on Linux straight over D-Bus (urgency, and the
+// "Update key…" and "Details" actions where the server offers them), elsewhere through beeep
+// (the notification centre on macOS, toasts on Windows). It implements auth.Notifier and
+// auth.NoteNotifier.
 type Notifier struct {
 	// Icon is a PNG shown with the notification; may be nil.
 	Icon []byte
 	mu   sync.Mutex
+
+	amu      sync.Mutex
+	onAction func(action string)
+	bus      *busNotifier
+}
+
+// OnAction sets what a click on one of a notification's actions does; nil offers no actions.
+func (n *Notifier) OnAction(fn func(action string)) {
+	n.amu.Lock()
+	n.onAction = fn
+	n.amu.Unlock()
+}
+
+func (n *Notifier) actionHandler() func(string) {
+	n.amu.Lock()
+	defer n.amu.Unlock()
+	return n.onAction
 }
 
 // NewNotifier returns a Notifier showing icon; nil means the app icon.
@@ -35,10 +62,19 @@ func NewNotifier(icon []byte) *Notifier {
 	return &Notifier{Icon: icon}
 }
 
-// Notify shows one notification, serialised with the others and bounded by a timeout.
+// Notify shows one notification of normal urgency without actions.
 func (n *Notifier) Notify(title, body string) error {
+	return n.NotifyNote(auth.Note{Title: title, Body: body, Urgency: auth.UrgencyNormal})
+}
+
+// NotifyNote shows one notification, serialised with the others and bounded by a timeout.
+func (n *Notifier) NotifyNote(note auth.Note) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if err := n.notifyBus(note); !errors.Is(err, errNoBus) {
+		return err
+	}
+	title, body := note.Title, note.Body
 	var icon any = ""
 	if len(n.Icon) > 0 {
 		icon = n.Icon

@@ -46,6 +46,9 @@ type Options struct {
 	// Doctor runs the doctor's checks and returns its report for the "Run doctor" window; nil
 	// disables the item.
 	Doctor func(ctx context.Context) (string, error)
+	// AutostartFiles are files whose change may change Autostart.Enabled (the autostart entry,
+	// install's record): the checkmark is read again when they change.
+	AutostartFiles []string
 }
 
 // Tray values of auth.DaemonStatus.
@@ -81,5 +84,10 @@ func Run(ctx context.Context, opt Options) error {
 	events, unsubscribe := opt.Engine.Subscribe()
 	defer unsubscribe()
 	go m.follow(ctx, events)
+	go m.watchAutostart(ctx)
+	if n, ok := opt.Notifier.(*Notifier); ok {
+		n.OnAction(func(action string) { m.onAction(ctx, action) })
+		defer n.OnAction(nil)
+	}
 	return runHost(ctx, m)
 }

@@ -94,7 +94,7 @@ func configDirConflicts(p Files, environ []string) []string {
 	if samePath(dir, p.Dir) {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s, so Claude Code reads %s, but claude-keytray wired %s; run `claude-keytray install` with the same CLAUDE_CONFIG_DIR as Claude Code", how, filepath.Join(dir, "settings.json"), p.Settings)}
+	return []string{fmt.Sprintf("%s, so Claude Code reads %s, but claude-keytray wired %s; run claude-keytray install with the same CLAUDE_CONFIG_DIR as Claude Code", how, filepath.Join(dir, "settings.json"), p.Settings)}
 }
 
 // settingsEnvConflicts reports the variables above set in a settings file's "env" object.

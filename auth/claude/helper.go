@@ -79,7 +79,7 @@ func WriteHelper(path, exe string) error {
 // exe skips the content comparison. Problem says what is wrong and how to fix it.
 func CheckHelper(path, exe string) HelperStatus {
 	st := HelperStatus{Path: path}
-	fix := "run `claude-keytray install` to rewrite it"
+	fix := "run claude-keytray install to rewrite it"
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -92,17 +92,17 @@ func CheckHelper(path, exe string) HelperStatus {
 		st.Problem = fmt.Sprintf("the helper script %s is a symbolic link, so whoever controls its target controls your key; %s as a plain file", path, fix)
 		return st
 	case !fi.Mode().IsRegular():
-		st.Problem = fmt.Sprintf("the helper script %s is not a regular file (%s); remove it and run `claude-keytray install`", path, fi.Mode().Type())
+		st.Problem = fmt.Sprintf("the helper script %s is not a regular file (%s); remove it and run claude-keytray install", path, fi.Mode().Type())
 		return st
 	}
 	if runtime.GOOS != "windows" {
 		perm := fi.Mode().Perm()
 		if perm&0o022 != 0 {
-			st.Problem = fmt.Sprintf("the helper script %s is writable by group or others (mode %04o), so another user could make it print anything; run `chmod 700 %s` or `claude-keytray install`", path, perm, shQuoteIfNeeded(path))
+			st.Problem = fmt.Sprintf("the helper script %s is writable by group or others (mode %04o), so another user could make it print anything; run chmod 700 %s or claude-keytray install", path, perm, shQuoteIfNeeded(path))
 			return st
 		}
 		if perm&0o100 == 0 {
-			st.Problem = fmt.Sprintf("the helper script %s is not executable (mode %04o); run `chmod 700 %s` or `claude-keytray install`", path, perm, shQuoteIfNeeded(path))
+			st.Problem = fmt.Sprintf("the helper script %s is not executable (mode %04o); run chmod 700 %s or claude-keytray install", path, perm, shQuoteIfNeeded(path))
 			return st
 		}
 	}

@@ -161,7 +161,7 @@ func Install(p Files, opt InstallOptions) (InstallResult, error) {
 	value := HelperSettingValue(helperPath)
 	if !wired {
 		if doc.pointsSomewhere() && !opt.Force {
-			return InstallResult{}, fmt.Errorf("%s already sets apiKeyHelper to %s, which is not claude-keytray's helper; run `claude-keytray install --force` to replace it (the old value is kept in a backup and put back by `claude-keytray uninstall`)",
+			return InstallResult{}, fmt.Errorf("%s already sets apiKeyHelper to %s, which is not claude-keytray's helper; run claude-keytray install --force to replace it (the old value is kept in a backup and put back by claude-keytray uninstall)",
 				settingsPath, keyshape.Mask(strconv.Quote(doc.helperValue())))
 		}
 		if newSettings, err = setHelperBytes(settingsPath, doc.raw, jsonString(value)); err != nil {

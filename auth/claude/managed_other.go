@@ -2,5 +2,5 @@
 
 package claude
 
-// ManagedSettingsPath is empty where Claude Code has no managed settings file.
-func ManagedSettingsPath() string { return "" }
+// managedDir is empty where Claude Code has no managed settings.
+func managedDir() string { return "" }

@@ -19,7 +19,7 @@ func checkPrivateDir(dir string) error {
 	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return &UnsafeSocketError{Path: dir, Problem: "is a symbolic link, which anyone who made it can point elsewhere",
-			Fix: "remove it (`rm " + dir + "`) and start claude-keytray again"}
+			Fix: "remove it (rm " + dir + ") and start claude-keytray again"}
 	}
 	if !fi.IsDir() {
 		return &UnsafeSocketError{Path: dir, Problem: fmt.Sprintf("is not a folder (mode %s)", fi.Mode()),
@@ -33,7 +33,7 @@ func checkPrivateDir(dir string) error {
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		return &UnsafeSocketError{Path: dir, Problem: fmt.Sprintf("has mode %04o, so other users could reach the socket", perm),
-			Fix: fmt.Sprintf("run `chmod 700 %s` and start claude-keytray again", dir)}
+			Fix: fmt.Sprintf("run chmod 700 %s and start claude-keytray again", dir)}
 	}
 	return nil
 }

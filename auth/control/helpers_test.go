@@ -18,6 +18,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/authtest"
+	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/control"
 )
 
@@ -57,6 +58,13 @@ func newEngine(t testing.TB, st *authtest.MemStore, ck *authtest.FakeChecker) *a
 	t.Helper()
 	p, err := auth.DefaultPaths()
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Claude Code's side as install leaves it, so that a valid key is "ok".
+	if err := claude.WriteHelper(p.Claude.Helper, "/bin/true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Claude.Settings, []byte(`{"apiKeyHelper": "`+claude.HelperSettingValue(p.Claude.Helper)+`"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	eng := auth.New(auth.Options{Paths: p, Store: st, Checker: ck, Environ: []string{}, Cwd: p.Home})

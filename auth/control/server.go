@@ -274,9 +274,12 @@ func (s *Server) handleUpdateKey(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// redactKey masks the submitted key as sent and as ParseKey trims it.
+// redactKey masks the submitted key as sent, as ParseKey trims it and as CleanPaste finds it.
 func redactKey(msg, raw string) string {
 	msg = auth.Redact(msg, raw)
+	if clean, _, err := auth.CleanPaste(raw); err == nil {
+		msg = auth.Redact(msg, clean)
+	}
 	return auth.Redact(msg, strings.Trim(strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r"), " \t"))
 }
 

@@ -70,7 +70,7 @@ func ExitCode(err error) int {
 // not be started, or --env found no key.
 func Run(ctx context.Context, o Options) (int, error) {
 	if len(o.Args) == 0 {
-		return 2, errors.New("no command to run: use `claude-keytray run -- CMD [ARGS...]`")
+		return 2, errors.New("no command to run: use claude-keytray run -- CMD [ARGS...]")
 	}
 	if o.Stdin == nil {
 		o.Stdin = os.Stdin
@@ -140,10 +140,10 @@ func Run(ctx context.Context, o Options) (int, error) {
 		}
 		switch st.State {
 		case auth.StateInvalid:
-			r.say("the API rejects key %s; store a new one with `claude-keytray update-key`", st.Key.Fingerprint)
+			r.say("the API rejects key %s; store a new one with claude-keytray update-key", st.Key.Fingerprint)
 			return res.code, nil
 		case auth.StateNoKey, auth.StateError:
-			r.say("no usable key (%s); store one with `claude-keytray update-key`", st.State)
+			r.say("no usable key (%s); store one with claude-keytray update-key", st.State)
 			return res.code, nil
 		}
 		if !replay {

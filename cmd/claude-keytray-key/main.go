@@ -36,7 +36,7 @@ func main() {
 func execFull(asked bool) {
 	self, err := os.Executable()
 	if err != nil {
-		fail("cannot tell where claude-keytray-key is (" + err.Error() + "); point the helper at `claude-keytray key` with `claude-keytray install`")
+		fail("cannot tell where claude-keytray-key is (" + err.Error() + "); point the helper at claude-keytray key by running claude-keytray install")
 	}
 	full, ok := helperexe.Full(self)
 	if !ok {

@@ -104,6 +104,7 @@ func updateKey(ctx context.Context, a *app, raw string, verify bool, origin stri
 	// A person waits for this: a keychain that asks gets the time to be answered, and they are
 	// told where to look. The daemon cannot reach this terminal, so a slow answer says it here.
 	say := onceSayer(os.Stderr)
+	background := ctx
 	ctx = auth.Interactive(ctx, say)
 	slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
 	defer slow.Stop()
@@ -117,7 +118,9 @@ func updateKey(ctx context.Context, a *app, raw string, verify bool, origin stri
 	log, closer := a.fileLogger()
 	defer closer.Close()
 	e := a.engine(log)
-	e.Load(ctx)
+	// Only the write is the person's: reading the old key first must not make the keychain
+	// ask for it as well (KeePassXC would show one dialog for the read, another for the write).
+	e.Load(background)
 	return e.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: origin})
 }
 

@@ -25,7 +25,8 @@ func newDaemonCmd(g *globalFlags) *cobra.Command {
 $XDG_RUNTIME_DIR/claude-keytray/control.sock. The helper then answers from memory, Claude Code
 never waits on the keychain or a slow secret manager, and 401s trigger a refresh.
 
-Only one engine runs per user: a second daemon (or tray) exits 1 with "already running (pid N)".
+Only one engine runs per user: a second daemon (or tray) exits 1 saying one already runs (the
+log names its pid; claude-keytray status shows it).
 SIGINT and SIGTERM stop it cleanly and remove the socket.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -30,10 +30,16 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 			ctx := context.Background()
 			log, closer := a.fileLogger()
 			defer closer.Close()
-			d := daemonStatus(ctx, a)
+			var d auth.DaemonStatus
+			serving := ""
+			if st, err := a.client().Status(ctx); err == nil {
+				d = st.Daemon
+				serving = st.Key.Fingerprint
+			} else {
+				a.noteUnsafe(err)
+			}
 			f := a.fleet(log, nil)
-			cur := a.profileEngine(f)
-			rep := cur.Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval})
+			rep := a.profileEngine(f).Doctor(ctx, auth.DoctorOptions{Verify: !noVerify, Daemon: &d, BadInterval: a.badInterval, Serving: serving})
 			if a.profile == "" && f.Count() > 1 {
 				profileChecks(ctx, a, f, &rep, !noVerify, &d)
 			}
@@ -45,12 +51,8 @@ fix. Exits 1 when a check fails (warnings don't fail).`,
 					return err
 				}
 			} else {
-				for _, c := range rep.Checks {
-					mark := map[auth.CheckStatus]string{auth.CheckPass: "ok  ", auth.CheckWarn: "warn", auth.CheckFail: "FAIL"}[c.Status]
-					fmt.Fprintf(out, "[%s] %-17s %s\n", mark, c.Name, c.Detail)
-					if c.Fix != "" && c.Status != auth.CheckPass {
-						fmt.Fprintf(out, "       %-17s fix: %s\n", "", c.Fix)
-					}
+				for _, l := range doctorLines(rep) {
+					fmt.Fprintln(out, l)
 				}
 			}
 			if !rep.OK {
@@ -109,4 +111,18 @@ func profileChecks(ctx context.Context, a *app, f *auth.Fleet, rep *auth.DoctorR
 		rep.Checks = append(rep.Checks, c)
 	}
 	rep.Checks = append(rep.Checks, auth.Check{Name: "binding", Status: auth.CheckPass, Detail: "any other folder gets profile " + cur})
+}
+
+// doctorLines is doctor's text report: per check its verdict and what was found, and for a
+// problem its one fix, each in a person's words (details stay in --json's "more").
+func doctorLines(rep auth.DoctorReport) []string {
+	var out []string
+	for _, c := range rep.Checks {
+		mark := map[auth.CheckStatus]string{auth.CheckPass: "ok  ", auth.CheckWarn: "warn", auth.CheckFail: "FAIL"}[c.Status]
+		out = append(out, fmt.Sprintf("[%s] %-17s %s", mark, c.Name, forPerson(c.Detail)))
+		if c.Fix != "" && c.Status != auth.CheckPass {
+			out = append(out, fmt.Sprintf("       %-17s fix: %s", "", forPerson(c.Fix)))
+		}
+	}
+	return out
 }

@@ -36,12 +36,15 @@ back gave the same key.`,
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			if raw, err = cleanKeyInput(out, raw, "in "+name); err != nil {
+				return fmt.Errorf("importing from %s: %w", name, err)
+			}
 			ctx := context.Background()
 			st, err := updateKey(ctx, a, raw, !noVerify, "import")
 			if err != nil {
 				return withCode(fmt.Errorf("importing from %s: %w", name, err))
 			}
-			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "Imported from %s.\n", name)
 			printStored(out, st, a)
 			switch {
@@ -52,7 +55,7 @@ back gave the same key.`,
 				}
 				fmt.Fprintf(out, "Removed the plaintext file %s.\n", name)
 			case name == a.paths.PlainKeyFile:
-				fmt.Fprintf(out, "The plaintext file %s is still there: run `claude-keytray import --from file --remove-file` or delete it.\n", name)
+				fmt.Fprintf(out, "The plaintext file %s is still there: run claude-keytray import --from file --remove-file or delete it.\n", name)
 			case name == "ANTHROPIC_API_KEY":
 				fmt.Fprintln(out, "Now remove ANTHROPIC_API_KEY from your environment (shell profile): while it is set it overrides apiKeyHelper in Claude Code.")
 			}
@@ -83,6 +86,9 @@ func findImport(a *app, from string) (name, raw string, err error) {
 		return name, v, nil
 	case "file":
 		n, v, err := readFile()
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", "", fmt.Errorf("there is no key file %s to import; use claude-keytray update-key instead", a.paths.PlainKeyFile)
+		}
 		if err != nil {
 			return "", "", fmt.Errorf("reading %s: %w", a.paths.PlainKeyFile, err)
 		}
@@ -96,7 +102,7 @@ func findImport(a *app, from string) (name, raw string, err error) {
 		if n, v, err := readFile(); err == nil {
 			return n, v, nil
 		}
-		return "", "", fmt.Errorf("no key to import: CLAUDE_API_KEY and ANTHROPIC_API_KEY are unset and %s does not exist; use `claude-keytray update-key` instead", a.paths.PlainKeyFile)
+		return "", "", fmt.Errorf("no key to import: CLAUDE_API_KEY and ANTHROPIC_API_KEY are unset and %s does not exist; use claude-keytray update-key instead", a.paths.PlainKeyFile)
 	}
 	return "", "", fmt.Errorf("--from %q: want CLAUDE_API_KEY, ANTHROPIC_API_KEY or file", from)
 }

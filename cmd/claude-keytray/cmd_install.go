@@ -34,7 +34,7 @@ what install did.`,
 			}
 			self := exe()
 			if self == "" || transientExe(self) {
-				return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (`make build` then `bin/claude-keytray install`, or `go install ./cmd/claude-keytray`) so the helper keeps working", self)
+				return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (make build then bin/claude-keytray install, or go install ./cmd/claude-keytray) so the helper keeps working", self)
 			}
 			out := cmd.OutOrStdout()
 			moved, err := movePlaintextKeys(cmd.Context(), a, out, plaintextChoice(cmd.InOrStdin(), cmd.ErrOrStderr(), moveKey), force, dryRun)
@@ -140,7 +140,7 @@ func warnMissingKey(w io.Writer, a *app) {
 	_, err := a.store.Get(context.Background())
 	switch {
 	case errors.Is(err, auth.ErrNoKey):
-		fmt.Fprintln(w, "No key is stored yet: run `claude-keytray update-key`.")
+		fmt.Fprintln(w, "No key is stored yet: run claude-keytray update-key.")
 	case err != nil:
 		fmt.Fprintln(w, "Warning: "+err.Error())
 	}

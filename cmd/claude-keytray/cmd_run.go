@@ -43,7 +43,12 @@ Examples:
   claude-keytray run -- claude -p "summarise README.md"
   claude-keytray run --env -- python3 my_sdk_script.py
   git diff | claude-keytray run -- claude -p "review this diff"`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New("run needs a command to run; write it after --, as in claude-keytray run -- claude -p hello")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if retries < 0 {
 				return fmt.Errorf("--retries %d: want 0 or more", retries)
@@ -148,15 +153,22 @@ func (a *app) notifyingEngine(log *slog.Logger, n auth.Notifier) *auth.Engine {
 type detachedNotifier struct{ exe string }
 
 type detachedNote struct {
-	Title string `json:"title"`
-	Body  string `json:"body"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	Urgency int    `json:"urgency"`
 }
 
 func (d detachedNotifier) Notify(title, body string) error {
+	return d.NotifyNote(auth.Note{Title: title, Body: body, Urgency: auth.UrgencyNormal})
+}
+
+// NotifyNote hands on the urgency too; actions need a process that stays to hear the click,
+// so a helper run's notifications carry none.
+func (d detachedNotifier) NotifyNote(n auth.Note) error {
 	if d.exe == "" {
 		return errors.New("the program's own path is unknown, so the notification cannot be handed on")
 	}
-	b, err := json.Marshal(detachedNote{title, body})
+	b, err := json.Marshal(detachedNote{n.Title, n.Body, int(n.Urgency)})
 	if err != nil {
 		return err
 	}
@@ -185,5 +197,5 @@ func deliverNotification(stdin io.Reader) error {
 	if err := json.NewDecoder(io.LimitReader(stdin, 16<<10)).Decode(&n); err != nil {
 		return fmt.Errorf("reading the notification from stdin: %w", err)
 	}
-	return tray.NewNotifier(nil).Notify(n.Title, n.Body)
+	return tray.NewNotifier(nil).NotifyNote(auth.Note{Title: n.Title, Body: n.Body, Urgency: auth.Urgency(n.Urgency)})
 }

@@ -53,7 +53,7 @@ the profile (asking for a source command, or the key itself), and binds a folder
 				interactive = true
 			}
 			if !interactive && !yes {
-				return errors.New("setup asks questions, and stdin is not a terminal: run `claude-keytray setup --yes` to take the default answers (import the key found and delete a plaintext key file, install, start at login)")
+				return errors.New("setup asks questions, and stdin is not a terminal: run claude-keytray setup --yes to take the default answers (import the key found and delete a plaintext key file, install, start at login)")
 			}
 			s := &setup{
 				a:   a,
@@ -129,7 +129,7 @@ func (s *setup) say(label, format string, args ...any) {
 func (s *setup) run(ctx context.Context, autostart bool) error {
 	self := exe()
 	if self == "" || transientExe(self) {
-		return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (`make build` then `bin/claude-keytray setup`, or `go install ./cmd/claude-keytray`) so the helper keeps working", self)
+		return fmt.Errorf("this binary (%s) is a temporary build; install a real copy first (make build then bin/claude-keytray setup, or go install ./cmd/claude-keytray) so the helper keeps working", self)
 	}
 	if err := s.key(ctx); err != nil {
 		return err
@@ -155,12 +155,15 @@ func (s *setup) key(ctx context.Context) error {
 	name, raw, ferr := findImport(a, "")
 	var found auth.Key
 	if ferr == nil {
-		k, perr := auth.ParseKey(raw)
+		k, notes, perr := auth.ParsePasted(raw)
 		if perr != nil {
 			s.say("Key:", "ignoring the key in %s: %v", name, perr)
 			name = ""
 		} else {
-			found = k
+			found, raw = k, k.Secret()
+			if n := auth.PasteSummary("in "+name, notes); n != "" {
+				s.say("Key:", "%s", n)
+			}
 		}
 	}
 
@@ -217,9 +220,9 @@ func (s *setup) checkStored(ctx context.Context) error {
 		s.say("Key:", "%s in %s; %s", st.Key.Fingerprint, s.a.store.Where(), verdict(st.Validation))
 		return nil
 	}
-	s.say("Key:", "the API rejects the stored key %s (%s)", st.Key.Fingerprint, st.Validation.Detail)
+	s.say("Key:", "the API rejects the stored key %s", st.Key.Fingerprint)
 	if s.ask.yes || !s.ask.confirm("Enter a new key?", true) {
-		return &exitError{code: exitRejected, err: fmt.Errorf("the API rejects the stored key %s; store a new one with `claude-keytray update-key`, then run setup again", st.Key.Fingerprint)}
+		return &exitError{code: exitRejected, err: fmt.Errorf("the API rejects the stored key %s; store a new one with claude-keytray update-key, then run setup again", st.Key.Fingerprint)}
 	}
 	return s.prompt(ctx)
 }
@@ -227,7 +230,7 @@ func (s *setup) checkStored(ctx context.Context) error {
 // prompt reads a key at the hidden prompt, up to three tries while the API rejects it.
 func (s *setup) prompt(ctx context.Context) error {
 	if s.ask.yes {
-		return &exitError{code: exitNoKey, err: fmt.Errorf("no key found: CLAUDE_API_KEY and ANTHROPIC_API_KEY are unset, %s does not exist and %s holds none; pipe your key into `claude-keytray update-key`, then run setup again", s.a.paths.PlainKeyFile, s.a.store.Where())}
+		return &exitError{code: exitNoKey, err: fmt.Errorf("no key found: CLAUDE_API_KEY and ANTHROPIC_API_KEY are unset, %s does not exist and %s holds none; pipe your key into claude-keytray update-key, then run setup again", s.a.paths.PlainKeyFile, s.a.store.Where())}
 	}
 	fmt.Fprintln(s.ask.out, "No key found in CLAUDE_API_KEY, ANTHROPIC_API_KEY, "+s.a.paths.PlainKeyFile+" or the keychain.")
 	var err error
@@ -238,7 +241,9 @@ func (s *setup) prompt(ctx context.Context) error {
 			return err
 		}
 		var st auth.Status
-		st, err = updateKey(ctx, s.a, raw, true, "cli")
+		if raw, err = cleanKeyInput(s.ask.out, raw, "as pasted"); err == nil {
+			st, err = updateKey(ctx, s.a, raw, true, "cli")
+		}
 		if err == nil {
 			s.say("Key:", "stored %s in %s; %s", st.Key.Fingerprint, s.a.store.Where(), verdict(st.Validation))
 			return nil
@@ -260,7 +265,7 @@ func (s *setup) offerRemoveFile(ctx context.Context) error {
 		return nil
 	}
 	stored, err := s.a.store.Get(ctx)
-	fileKey, perr := auth.ParseKey(string(b))
+	fileKey, _, perr := auth.ParsePasted(string(b))
 	if err != nil || perr != nil || fileKey.Secret() != stored {
 		s.say("", "kept %s: it holds a different key than %s; delete it once you no longer need it", p, s.a.store.Where())
 		return nil
@@ -283,7 +288,7 @@ func verdict(v auth.Validation) string {
 	case auth.ResultInvalid:
 		return "the API rejects it"
 	case auth.ResultUnknown:
-		return "could not check it with the API (" + v.Detail + "); it is used as is"
+		return "not checked, because " + v.Unconfirmed() + "; it is used as is"
 	}
 	return "not checked against the API"
 }
@@ -309,7 +314,7 @@ func (s *setup) install(self string) error {
 	if len(res.Changes) == 0 {
 		s.say("Claude:", "apiKeyHelper in %s already runs %s", p.Claude.Settings, p.Claude.Helper)
 	} else {
-		s.say("Claude:", "apiKeyHelper in %s now runs %s (%d changes; `claude-keytray uninstall` undoes them)", p.Claude.Settings, p.Claude.Helper, len(res.Changes))
+		s.say("Claude:", "apiKeyHelper in %s now runs %s (%d changes; claude-keytray uninstall undoes them)", p.Claude.Settings, p.Claude.Helper, len(res.Changes))
 	}
 	return nil
 }
@@ -343,7 +348,7 @@ func (s *setup) start(autostart bool) error {
 		s.sayRunning(res.pid, res.alreadyRunning)
 		return nil
 	}
-	s.say("Login:", "not started at login (`claude-keytray install` turns it on)")
+	s.say("Login:", "not started at login (claude-keytray install turns it on)")
 	if pid, ok := packaging.Running(o); ok {
 		s.sayRunning(pid, true)
 		return nil
@@ -397,9 +402,9 @@ func (s *setup) doctor(ctx context.Context) error {
 		if c.Status == auth.CheckPass {
 			continue
 		}
-		s.say("", "[%s] %s: %s", c.Status, c.Name, c.Detail)
+		s.say("", "[%s] %s: %s", c.Status, c.Name, forPerson(c.Detail))
 		if c.Fix != "" {
-			s.say("", "       fix: %s", c.Fix)
+			s.say("", "       fix: %s", forPerson(c.Fix))
 		}
 	}
 	if !rep.OK {

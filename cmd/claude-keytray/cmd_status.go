@@ -69,7 +69,7 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 		fmt.Fprintf(w, "             %s\n", v.Detail)
 	}
 	fmt.Fprintf(w, "Helper:      %s %s\n", st.Helper.Path, okOr(st.Helper.OK, st.Helper.Problem))
-	fmt.Fprintf(w, "Settings:    %s %s\n", st.ClaudeSettings.Path, okOr(st.ClaudeSettings.Wired, "does not use the helper (run `claude-keytray install`)"))
+	fmt.Fprintf(w, "Settings:    %s %s\n", st.ClaudeSettings.Path, okOr(st.ClaudeSettings.Wired, "does not use the helper (run claude-keytray install)"))
 	for _, c := range st.ClaudeSettings.Conflicts {
 		fmt.Fprintf(w, "Conflict:    %s\n", c)
 	}
@@ -100,6 +100,15 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "Warning:     %s\n", warn)
 	}
+	c := st.EffectiveCredential
+	fmt.Fprintf(w, "Claude uses: %s (%s", orNone(c.APIKeySource), c.AuthMethod)
+	if c.Where != "" {
+		fmt.Fprintf(w, ", from %s", c.Where)
+	}
+	fmt.Fprintf(w, "; says %s)\n", c.From)
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "Problem:     [%s] %s\n             fix: %s\n", p.Code, p.Message, p.Fix)
+	}
 	if len(st.Profiles) > 1 {
 		fmt.Fprintln(w, "Profiles:")
 		for _, p := range st.Profiles {
@@ -117,23 +126,42 @@ func printStatus(w io.Writer, st auth.Status, asJSON bool) error {
 	return nil
 }
 
-// StatusLine is the one-line summary shared by `status` and the tray.
+// StatusLine is the one-line summary shared by `status` and the tray: the state, the key's
+// last four characters, and the worst problem when it is not the state itself.
 func StatusLine(st auth.Status) string {
 	fp := st.Key.Fingerprint
 	if i := strings.Index(fp, "…"); i >= 0 {
 		fp = fp[i:]
 	}
+	var line string
 	switch st.State {
 	case auth.StateOK:
-		return "OK · " + fp
+		line = "OK · " + fp
 	case auth.StateUnverified:
-		return "Not verified · " + fp
+		line = "Not verified · " + fp
 	case auth.StateInvalid:
-		return "Rejected · " + fp
+		line = "Rejected · " + fp
 	case auth.StateNoKey:
-		return "No key"
+		line = "No key"
+	default:
+		line = "Error"
 	}
-	return "Error"
+	if w := st.Worst(); w != nil {
+		switch w.Code {
+		case auth.ProblemNoKey, auth.ProblemKeyRejected, auth.ProblemKeyUnverified:
+			// The state already says it.
+		default:
+			line += " · " + w.Title
+		}
+	}
+	return line
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no API key"
+	}
+	return s
 }
 
 func okOr(ok bool, problem string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"path/filepath"
 
 	"github.com/claude-keytray/claude-keytray/packaging"
 	"github.com/claude-keytray/claude-keytray/tray"
@@ -48,6 +49,10 @@ func runTray(cmd *cobra.Command, g *globalFlags) error {
 			Autostart:  loginItem{packaging.Options{Exe: exe(), Paths: a.paths, Mode: packaging.ModeTray}},
 			Version:    version,
 			Doctor:     func(ctx context.Context) (string, error) { return runDoctorReport(ctx, g) },
+			AutostartFiles: []string{
+				filepath.Join(filepath.Dir(a.paths.ConfigDir), "autostart", "claude-keytray.desktop"),
+				filepath.Join(a.paths.StateDir, "autostart.json"),
+			},
 		})
 		stopEngine()
 		if err := <-engineDone; terr == nil {

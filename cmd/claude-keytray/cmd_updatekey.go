@@ -28,7 +28,7 @@ key is stored as "unverified".
 With a source command configured (CLAUDE_KEYTRAY_SOURCE or source_command) the source gives the
 key, and a key stored here would be replaced by the source's at the next refresh: update-key
 refuses before reading a key (exit 1) and says where to change it. Update the key in your secret
-manager and run ` + "`claude-keytray refresh`" + `, or remove the source to manage the key here.
+manager and run ` + "claude-keytray refresh" + `, or remove the source to manage the key here.
 
   pbpaste | claude-keytray update-key
   vault kv get -field=api_key secret/claude | claude-keytray update-key`,
@@ -53,6 +53,9 @@ manager and run ` + "`claude-keytray refresh`" + `, or remove the source to mana
 			if err != nil {
 				return err
 			}
+			if raw, err = cleanKeyInput(cmd.OutOrStdout(), raw, "as pasted"); err != nil {
+				return err
+			}
 			ctx := context.Background()
 			st, err := updateKey(ctx, a, raw, !noVerify, "cli")
 			if err != nil {
@@ -70,7 +73,7 @@ manager and run ` + "`claude-keytray refresh`" + `, or remove the source to mana
 // key is typed or read.
 func sourceIsAuthority(a *app) error {
 	where := auth.SourceSetting(os.Environ(), a.paths.ConfigFile)
-	return fmt.Errorf("%w (%s): a key stored here would be replaced by the source's at the next refresh, so none is read. Update the key where the source reads it (your secret manager) and run `claude-keytray refresh`, or remove %s to manage the key here", auth.ErrSourceIsAuthority, where, where)
+	return fmt.Errorf("%w (%s): a key stored here would be replaced by the source's at the next refresh, so none is read. Update the key where the source reads it (your secret manager) and run claude-keytray refresh, or remove %s to manage the key here", auth.ErrSourceIsAuthority, where, where)
 }
 
 // readKeyInput reads one key: a hidden prompt on a terminal, else all of stdin (bounded).
@@ -105,7 +108,7 @@ func printStored(w io.Writer, st auth.Status, a *app) {
 	case auth.ResultValid:
 		fmt.Fprintln(w, "The API accepts it.")
 	case auth.ResultUnknown:
-		fmt.Fprintf(w, "Warning: could not check it with the API (%s); stored as unverified. `claude-keytray refresh` checks again.\n", st.Validation.Detail)
+		fmt.Fprintf(w, "Warning: not checked, because %s; stored as unverified. Run claude-keytray refresh to check again.\n", st.Validation.Unconfirmed())
 	case auth.ResultSkipped:
 		fmt.Fprintln(w, "Not checked against the API (--no-verify).")
 	}

@@ -132,7 +132,8 @@ func TestE2E401ClaudeRetryGetsRotatedKey(t *testing.T) {
 	t.Logf("real claude CLI: 401 at %s, retry with the new key %v later", msgs[0].At.Format("15:04:05.000"), msgs[1].At.Sub(msgs[0].At).Round(time.Millisecond))
 
 	n := w.wantOnlyNotification("Claude key rotated")
-	if !strings.Contains(n.Body, "401 from Claude Code (pid ") || !strings.Contains(n.Body, "key rotated to "+auth.Fingerprint(next)) {
+	// Words for people: the fingerprint, no pids or HTTP codes.
+	if !strings.Contains(n.Body, "Now using key "+auth.Fingerprint(next)) || strings.Contains(n.Body, "pid") || strings.Contains(n.Body, "401") {
 		t.Fatalf("notification body %q", n.Body)
 	}
 	st := w.status()
@@ -169,7 +170,7 @@ func TestE2E401NoValidKey(t *testing.T) {
 		t.Fatalf("claude retried only %d times: %s", len(msgs), keysSeen(msgs))
 	}
 	n := w.wantOnlyNotification("Claude key rejected")
-	if !strings.Contains(n.Body, "Claude rejects key "+auth.Fingerprint(old)+" — choose Update key…") {
+	if !strings.Contains(n.Body, "The API rejects key "+auth.Fingerprint(old)+".\nChoose Update key…") || n.Urgency != 2 {
 		t.Fatalf("notification body %q", n.Body)
 	}
 	st := w.status()
@@ -222,8 +223,11 @@ func TestE2E401TwoClaudesOnlyOneCounted(t *testing.T) {
 		t.Fatalf("auth_failures.count %d, want 1 (B only)", st.AuthFailures.Count)
 	}
 	n := w.wantOnlyNotification("Claude key rotated")
-	if !strings.Contains(n.Body, "(pid "+strconv.Itoa(b.Process.Pid)+")") {
-		t.Fatalf("the notification %q does not name B (pid %d; A is %d)", n.Body, b.Process.Pid, a.Process.Pid)
+	if !strings.Contains(n.Body, auth.Fingerprint(next)) {
+		t.Fatalf("the notification %q does not name the new key", n.Body)
+	}
+	if log := w.readLog(); !strings.Contains(log, "caller_pid="+strconv.Itoa(b.Process.Pid)) || strings.Contains(log, "caller_pid="+strconv.Itoa(a.Process.Pid)) {
+		t.Fatalf("the log does not put the retry on B (pid %d; A is %d)", b.Process.Pid, a.Process.Pid)
 	}
 }
 
@@ -291,7 +295,7 @@ func TestE2E401NoDaemonClaudeRetry(t *testing.T) {
 	}
 	t.Logf("real claude CLI without a daemon: retry %v after the 401", msgs[1].At.Sub(msgs[0].At).Round(time.Millisecond))
 	n := w.wantOnlyNotification("Claude key rotated")
-	if !strings.Contains(n.Body, "key rotated to "+auth.Fingerprint(next)) {
+	if !strings.Contains(n.Body, "Now using key "+auth.Fingerprint(next)) {
 		t.Fatalf("notification body %q", n.Body)
 	}
 	w.wantStored(next, "after the in-process refresh")
@@ -376,7 +380,7 @@ func TestE2ERunEnvRetriesOnce(t *testing.T) {
 		t.Fatalf("stderr %q", r.Stderr)
 	}
 	n := w.wantOnlyNotification("Claude key rotated")
-	if n.Body != "401 from sdk-tool: key rotated to "+auth.Fingerprint(next)+", retrying 1/2" {
+	if n.Body != "sdk-tool was refused the old key: now using "+auth.Fingerprint(next)+", retrying 1/2" {
 		t.Fatalf("notification body %q", n.Body)
 	}
 	if st := w.status(); st.AuthFailures.Count != 1 || st.Key.Fingerprint != auth.Fingerprint(next) {
@@ -412,7 +416,7 @@ func TestE2ERunPassThroughAndGiveUp(t *testing.T) {
 	}
 	notes := w.wantNotifications("Claude key refreshed", 3)
 	for i, want := range []string{"retrying 1/2", "retrying 2/2", "gave up after 2 retries"} {
-		if notes[i].Body != "401 from sh: key refreshed, "+want {
+		if notes[i].Body != "sh was refused the key; it was read again, "+want {
 			t.Fatalf("notification %d: %q", i+1, notes[i].Body)
 		}
 	}

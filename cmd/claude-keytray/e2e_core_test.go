@@ -53,6 +53,7 @@ func TestKeychainStoreAndRead(t *testing.T) {
 	t.Parallel()
 	k := newKey(t)
 	env, _ := keychainEnv(t, k)
+	wantExit(t, env.Run(t, "install", "--no-autostart"), 0, "install --no-autostart")
 	r := env.RunInput(t, k+"\n", "update-key")
 	wantExit(t, r, 0, "update-key")
 	if strings.Contains(r.Stdout+r.Stderr, k) {
@@ -96,7 +97,7 @@ func TestKeyExitCodes(t *testing.T) {
 		if r.Duration > 5*time.Second {
 			t.Fatalf("took %v; the keychain timeout is 3 s", r.Duration)
 		}
-		if r.Stdout != "" || !strings.Contains(r.Stderr, "keychain unavailable") {
+		if r.Stdout != "" || !strings.Contains(r.Stderr, "keychain cannot be reached") {
 			t.Fatalf("stdout %q stderr %q", r.Stdout, r.Stderr)
 		}
 	})
@@ -123,7 +124,7 @@ func TestBadKeysRefusedOldKept(t *testing.T) {
 	}{
 		{"empty", "", "empty", 1},
 		{"inner whitespace", "sk-ant-api03-abc def", "whitespace", 1},
-		{"two keys", old + "\n" + rejected + "\n", "whitespace", 1},
+		{"two keys", old + "\n" + rejected + "\n", "two different keys were pasted", 1},
 		{"control character", "sk-ant-api03-abc\x1bdef", "control character", 1},
 		{"non-ASCII", "sk-ant-api03-abcdéf", "non-ASCII", 1},
 		{"too long", strings.Repeat("x", 16385), "16384", 1},
@@ -153,6 +154,7 @@ func TestUpdateKeyUnverifiable(t *testing.T) {
 	t.Parallel()
 	k := newKey(t)
 	env, api := keychainEnv(t, k)
+	wantExit(t, env.Run(t, "install", "--no-autostart"), 0, "install --no-autostart")
 	api.ForceStatus(529)
 	r := env.RunInput(t, k, "update-key")
 	wantExit(t, r, 0, "update-key while the API is overloaded")

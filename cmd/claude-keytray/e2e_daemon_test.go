@@ -46,6 +46,8 @@ func newDaemonWorld(t *testing.T) *daemonWorld {
 	w.env.StartKeyring(t)
 	w.api = testenv.NewFakeAPI(t)
 	w.env.UseFakeAPI(w.api)
+	// Claude Code's side wired as install leaves it: "ok" means Claude Code would use the key.
+	wantExit(t, w.run("", "install", "--no-autostart"), 0, "install --no-autostart")
 	// Registered before any daemon starts, so it runs after the daemons have stopped and the
 	// log is complete.
 	t.Cleanup(w.checkNoKeyLeaked)
@@ -281,9 +283,11 @@ func TestDaemonE2EOneEnginePerUser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	second := w.env.ExecContext(ctx, t, "", testenv.Binary(t), "daemon")
 	cancel()
-	want := fmt.Sprintf("already running (pid %d)", first.Pid())
-	if second.ExitCode != 1 || !strings.Contains(second.Stderr, want) {
+	if want := "already runs for this user"; second.ExitCode != 1 || !strings.Contains(second.Stderr, want) {
 		t.Fatalf("second daemon: exit %d, stderr %q; want exit 1 and %q", second.ExitCode, second.Stderr, want)
+	}
+	if want := fmt.Sprintf("already running (pid %d)", first.Pid()); !strings.Contains(w.readLog(), want) {
+		t.Fatalf("the log does not say %q", want)
 	}
 	if st := w.status(); !st.Daemon.Running || st.Daemon.PID != first.Pid() {
 		t.Fatalf("after the refused second daemon, status shows daemon %+v, want the first (pid %d)", st.Daemon, first.Pid())
@@ -361,7 +365,7 @@ func TestDaemonE2EOneEnginePerUser(t *testing.T) {
 		loser, winner = y, x
 	}
 	code, _ := loser.Wait(time.Second)
-	if want := fmt.Sprintf("already running (pid %d)", winner.Pid()); code != 1 || !strings.Contains(loser.Stderr(), want) {
+	if want := "already runs for this user"; code != 1 || !strings.Contains(loser.Stderr(), want) {
 		t.Fatalf("the daemon that lost the race: exit %d, stderr %q; want 1 and %q", code, loser.Stderr(), want)
 	}
 	w.waitDaemon(winner, "the daemon that won the race", 10*time.Second, func(st auth.Status) bool {

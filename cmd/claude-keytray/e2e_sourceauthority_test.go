@@ -31,7 +31,7 @@ func TestE2EUpdateKeyRefusedWhileSourceConfigured(t *testing.T) {
 	// No daemon: refused before a key is read.
 	r := w.run(pasted+"\n", "update-key")
 	wantExit(t, r, 1, "update-key with a source and no daemon")
-	if !strings.Contains(r.Stderr, "a source command gives the key (CLAUDE_KEYTRAY_SOURCE)") || !strings.Contains(r.Stderr, "remove CLAUDE_KEYTRAY_SOURCE to manage the key here") {
+	if !strings.Contains(r.Stderr, "A source command gives the key (CLAUDE_KEYTRAY_SOURCE)") || !strings.Contains(r.Stderr, "remove CLAUDE_KEYTRAY_SOURCE to manage the key here") {
 		t.Fatalf("stderr %q", r.Stderr)
 	}
 	check("after update-key without a daemon")

@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"regexp"
 
@@ -38,7 +37,7 @@ func run(args []string) int {
 			return code
 		}
 	}
-	fmt.Fprintln(os.Stderr, "claude-keytray: "+maskKeys(oneLine(err.Error())))
+	printError(os.Stderr, err)
 	return code
 }
 

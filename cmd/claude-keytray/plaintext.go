@@ -48,10 +48,10 @@ func movePlaintextKeys(ctx context.Context, a *app, out io.Writer, agree func(st
 	}
 	if dryRun || !agree("Move it into the keychain and remove it from the settings?") {
 		if stored == "" && force && heldByHelper(found) {
-			return nil, fmt.Errorf("the apiKeyHelper that --force would replace prints a key that no keychain holds; run `claude-keytray install --force --move-key` to keep it in the keychain, or store it first with `claude-keytray update-key`")
+			return nil, fmt.Errorf("the apiKeyHelper that --force would replace prints a key that no keychain holds; run claude-keytray install --force --move-key to keep it in the keychain, or store it first with claude-keytray update-key")
 		}
 		if !dryRun {
-			fmt.Fprintln(out, "Left where it is: `claude-keytray doctor` fails while it is there. `claude-keytray install --move-key` moves it into the keychain.")
+			fmt.Fprintln(out, "Left where it is: claude-keytray doctor fails while it is there. claude-keytray install --move-key moves it into the keychain.")
 		}
 		return nil, nil
 	}
@@ -61,7 +61,7 @@ func movePlaintextKeys(ctx context.Context, a *app, out io.Writer, agree func(st
 		case stored == k.Secret:
 			moved = append(moved, k.Secret)
 		case stored != "":
-			fmt.Fprintf(out, "Not moved: the keychain already holds another key (%s). Keep one with `claude-keytray update-key`, then remove the other from %s.\n", auth.Fingerprint(stored), k.Path)
+			fmt.Fprintf(out, "Not moved: the keychain already holds another key (%s). Keep one with claude-keytray update-key, then remove the other from %s.\n", auth.Fingerprint(stored), k.Path)
 		default:
 			if _, err := updateKey(ctx, a, k.Secret, true, "import"); err != nil {
 				fmt.Fprintf(out, "Not moved: %v\n", auth.MaskKeys(err.Error()))

@@ -146,7 +146,7 @@ func TestInstallAutostartHeadless(t *testing.T) {
 	}
 	// One instance only: a second engine refuses to start.
 	r = env.Run(t, "daemon")
-	if r.ExitCode != 1 || !strings.Contains(r.Stderr, "already running") {
+	if r.ExitCode != 1 || !strings.Contains(r.Stderr, "already runs for this user") {
 		t.Fatalf("a second daemon: exit %d, %q", r.ExitCode, r.Stderr)
 	}
 

@@ -35,6 +35,7 @@ func TestAPIFaults(t *testing.T) {
 			t.Parallel()
 			good, next := newKey(t), newKey(t)
 			env, api := keychainWorld(t, good, next)
+			wantExit(t, env.Run(t, "install", "--no-autostart"), 0, "install --no-autostart")
 			wantExit(t, env.RunInput(t, good, "update-key"), 0, "update-key while the API works")
 			if tc.status == 0 {
 				env.Set("ANTHROPIC_BASE_URL", closedPort(t))

@@ -70,14 +70,7 @@ func (m *monitor) lines(substr string) string {
 	return b.String()
 }
 
-// KeePassXC as a second Secret Service (its "confirm access" dialog) is not tested yet. The
-// Debian package (keepassxc 2.7.4) installs here, but running it headless was not tried: it needs
-// Xvfb, a throwaway database unlocked with --pw-stdin, [FdoSecrets] Enabled and ConfirmAccessItem
-// in a throwaway keepassxc.ini, and a group exposed to the Secret Service, a setting kept in the
-// database's own custom data that keepassxc-cli cannot set (an edited XML export re-imported
-// would). Whether KeePassXC shows an item awaiting confirmation as locked to SearchItems, which
-// ready() relies on, is therefore unverified; a dialog it opens inside GetSecret would still be
-// limited to one at a time per process by the keychain slot.
+// KeePassXC, the second Secret Service, with its "confirm access" dialog: keepassxc_test.go.
 
 // TestLockedKeyringInBackground: with the login collection locked, the daemon's timer refresh
 // and `key` without a daemon report "keychain locked" (exit 3) and never make the keychain ask:
@@ -115,7 +108,7 @@ func TestLockedKeyringInBackground(t *testing.T) {
 
 	r := quick(t, env, 2*time.Second, "", "key")
 	wantExit(t, r, 3, "key on a locked keychain")
-	if !strings.Contains(r.Stderr, "keychain locked") || strings.Contains(r.Stdout, k) {
+	if !strings.Contains(r.Stderr, "keychain is locked") || strings.Contains(r.Stdout, k) {
 		t.Fatalf("key on a locked keychain: %s", r.Stderr)
 	}
 	if p := mon.prompts(); p != "" || mon.unlocks() != unlocksBefore {

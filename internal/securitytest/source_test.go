@@ -28,12 +28,12 @@ func TestSourceFaults(t *testing.T) {
 		{"slow with a child holding stdout", `(sleep 60; echo late) & sleep 60`, "did not finish within 1s", 5 * time.Second},
 		{"garbage with spaces", `echo 'Error: secret not found'`, "not a usable key", 10 * time.Second},
 		{"binary garbage", `printf '\001\002\377\376'`, "not a usable key", 10 * time.Second},
-		{"two keys", `cat %s/other; echo; cat %s/other`, "not a usable key", 10 * time.Second},
+		{"two different keys", `cat %s/other; echo; cat %s/third`, "two different keys", 10 * time.Second},
 		{"huge", `yes sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, "printed more than", 10 * time.Second},
 		{"endless zeros", `cat /dev/zero`, "printed more than", 10 * time.Second},
 		{"empty", `true`, "printed nothing", 10 * time.Second},
 		{"a key on stderr while failing", `cat %s/other >&2; exit 1`, "exit code 1", 10 * time.Second},
-		{"a labelled key on stdout", `printf 'api_key: '; cat %s/other`, "not a usable key", 10 * time.Second},
+		{"a key in a sentence on stdout", `printf 'Your key is '; cat %s/other`, "not a usable key", 10 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -42,6 +42,7 @@ func TestSourceFaults(t *testing.T) {
 			env.SecretToolStore(t, k)
 			v := newVault(t, env)
 			v.put(t, "other", other)
+			v.put(t, "third", newKey(t))
 			cmd := strings.ReplaceAll(tc.command, "%s", v.dir)
 			writeConfig(t, env, map[string]any{"source_command": cmd, "source_timeout_seconds": 1})
 

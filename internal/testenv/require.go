@@ -47,6 +47,8 @@ var packageFor = map[string]string{
 	"wineserver":             "Debian packages wine and wine64",
 	"wineboot":               "Debian packages wine and wine64",
 	"x86_64-w64-mingw32-gcc": "Debian package gcc-mingw-w64-x86-64",
+	"keepassxc":              "Debian package keepassxc",
+	"keepassxc-cli":          "Debian package keepassxc",
 	"claude":                 "npm package @anthropic-ai/claude-code (npm install -g @anthropic-ai/claude-code)",
 }
 

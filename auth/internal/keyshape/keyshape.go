@@ -10,6 +10,8 @@ import (
 
 // Prefixes of the credential shapes Anthropic issues.
 const (
+	PrefixAnthropic = "sk-ant-" // what every one of them starts with
+
 	PrefixAPI   = "sk-ant-api03-"   // Console API keys (about 108 characters)
 	PrefixAdmin = "sk-ant-admin01-" // Admin API keys: cannot call the Messages API
 	PrefixOAuth = "sk-ant-oat01-"   // Claude subscription OAuth tokens

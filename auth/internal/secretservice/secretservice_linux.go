@@ -21,6 +21,7 @@ const (
 	servicePath     = dbus.ObjectPath("/org/freedesktop/secrets")
 	serviceIface    = "org.freedesktop.Secret.Service"
 	collectionIface = "org.freedesktop.Secret.Collection"
+	promptIface     = "org.freedesktop.Secret.Prompt"
 	loginCollection = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
 	defaultAlias    = dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
 )
@@ -53,18 +54,19 @@ type Lock struct {
 
 // Locked reports whether the collection go-keyring stores in, or the item with attrs in it,
 // is locked: reading it would make the keychain ask (an unlock or confirm dialog). It reads
-// properties and searches only; it never calls Unlock. The connection is private and is
-// closed on return.
+// properties and searches only; it never calls Unlock. It asks on the process's shared
+// session-bus connection, go-keyring's: KeePassXC allows access per connection, so an item a
+// person allowed for go-keyring's connection is still locked for any other.
 func Locked(ctx context.Context, attrs map[string]string) (Lock, error) {
 	addr, err := BusAddress()
 	if err != nil {
 		return Lock{}, err
 	}
-	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
+	// With an address found, godbus finds the same one and starts no bus.
+	conn, err := dbus.SessionBus()
 	if err != nil {
 		return Lock{}, fmt.Errorf("connecting to the session bus %s: %w", addr, err)
 	}
-	defer conn.Close()
 	svc := conn.Object(serviceName, servicePath)
 	col := defaultAlias
 	var cols []dbus.ObjectPath
@@ -103,4 +105,40 @@ func getProperty(ctx context.Context, o dbus.BusObject, iface, name string) (dbu
 	var v dbus.Variant
 	err := o.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v)
 	return v, err
+}
+
+// WatchDismissed watches the prompts answered on the process's shared session-bus connection,
+// the one go-keyring uses, and returns a function that stops watching and reports whether one
+// of them ended dismissed: a confirm or unlock dialog the person closed or denied. go-keyring
+// drops that flag, so a CreateItem whose confirmation was dismissed returns no error although
+// nothing was stored. Only the prompts go-keyring subscribes to reach the connection, and the
+// keychain store runs one call at a time, so what is seen belongs to the call being watched.
+func WatchDismissed() (stop func() bool) {
+	if _, err := BusAddress(); err != nil {
+		return func() bool { return false }
+	}
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return func() bool { return false }
+	}
+	// Signals are handed to every registered channel in order, this one before the one
+	// go-keyring registers for its prompt, so a Completed is here before go-keyring returns.
+	ch := make(chan *dbus.Signal, 64)
+	conn.Signal(ch)
+	return func() bool {
+		conn.RemoveSignal(ch)
+		dismissed := false
+		for {
+			select {
+			case s := <-ch:
+				if s.Name == promptIface+".Completed" && len(s.Body) > 0 {
+					if d, ok := s.Body[0].(bool); ok && d {
+						dismissed = true
+					}
+				}
+			default:
+				return dismissed
+			}
+		}
+	}
 }

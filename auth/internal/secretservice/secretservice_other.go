@@ -22,3 +22,6 @@ type Lock struct {
 
 // Locked reports nothing off Linux: Keychain and Credential Manager are not asked in advance.
 func Locked(ctx context.Context, attrs map[string]string) (Lock, error) { return Lock{}, nil }
+
+// WatchDismissed has nothing to watch off Linux.
+func WatchDismissed() (stop func() bool) { return func() bool { return false } }
