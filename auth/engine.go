@@ -49,6 +49,9 @@ type Options struct {
 	// NoHelperRepair leaves the helper script to another engine: with profiles, one helper
 	// serves them all and the default profile's engine keeps it intact.
 	NoHelperRepair bool
+	// Profile names the profile this engine serves ("" and "default" are the top-level key): an
+	// edited config.json is applied as that profile's view of it (Config.ForProfile).
+	Profile string
 	// ClaudeCLI is the claude executable asked `claude auth status`; "" looks for claude on
 	// PATH when the engine runs (Run) or doctor asks, "-" never asks.
 	ClaudeCLI string

@@ -141,6 +141,7 @@ func (f *Fleet) newMember(name string, pc ProfileConfig) *member {
 		} else {
 			o.Store = ProfileStore(o.Store, name, o.Config.KeychainTimeout())
 		}
+		o.Config, _ = o.Config.ForProfile(name)
 		o.Config.SourceCommand = pc.SourceCommand
 		o.Source = nil
 		if pc.SourceCommand != "" {
@@ -162,8 +163,11 @@ func (f *Fleet) newMember(name string, pc ProfileConfig) *member {
 		if o.Logger != nil {
 			o.Logger = o.Logger.With("profile", name)
 		}
-		// One helper serves every profile; the default profile's engine keeps it intact.
+		// One helper serves every profile; the default profile's engine keeps it intact, and
+		// asks `claude auth status` for all (the answer is about Claude Code, not a key).
 		o.NoHelperRepair = true
+		o.ClaudeCLI = "-"
+		o.Profile = name
 	}
 	if o.Notifier != nil {
 		o.Notifier = profileNotifier{f: f, name: name, next: o.Notifier}
@@ -453,7 +457,7 @@ func (f *Fleet) UpdateProfileKey(ctx context.Context, name, raw string, opt Upda
 // moveKey takes k out of every other profile's keychain item.
 func (f *Fleet) moveKey(ctx context.Context, to string, k Key) {
 	for _, m := range f.sorted() {
-		if m.name == to || m.eng.opts.Source != nil {
+		if m.name == to || m.eng.currentSource() != nil {
 			continue
 		}
 		if err := m.eng.ForgetKey(ctx, k, "moved to profile "+to); err != nil {

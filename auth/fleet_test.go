@@ -268,3 +268,17 @@ func TestFleetReloadsConfig(t *testing.T) {
 		t.Fatalf("after remove: %s, %d profiles", st.Profile, len(st.Profiles))
 	}
 }
+
+// A profile's engine applies an edited config.json as its own view: its source, not default's.
+func TestConfigForProfile(t *testing.T) {
+	c := auth.Config{SourceCommand: "pass show default", Profiles: map[string]auth.ProfileConfig{"work": {SourceCommand: "pass show work"}, "plain": {}}}
+	for name, want := range map[string]string{"": "pass show default", auth.DefaultProfile: "pass show default", "work": "pass show work", "plain": ""} {
+		got, err := c.ForProfile(name)
+		if err != nil || got.SourceCommand != want {
+			t.Errorf("ForProfile(%q): source %q (%v), want %q", name, got.SourceCommand, err, want)
+		}
+	}
+	if _, err := c.ForProfile("gone"); !errors.Is(err, auth.ErrUnknownProfile) {
+		t.Errorf("ForProfile of a removed profile: %v", err)
+	}
+}

@@ -131,6 +131,9 @@ func (e *Engine) startWatching(ctx context.Context, kick chan<- struct{}) {
 func (e *Engine) onChanges(ctx context.Context, k changeKind, kick chan<- struct{}) {
 	if k&changeConfig != 0 {
 		cfg, err := LoadConfig(e.opts.Paths.ConfigFile)
+		if err == nil {
+			cfg, err = cfg.ForProfile(e.opts.Profile)
+		}
 		switch {
 		case err != nil:
 			e.log.Warn("the edited config is not valid; keeping the one in force", "err", err)

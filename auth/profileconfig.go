@@ -104,6 +104,20 @@ func (c Config) LookupProfile(name string) (ProfileConfig, error) {
 	return pc, nil
 }
 
+// ForProfile is c as the engine of profile name uses it: another profile's source command
+// replaces the top-level one. "" is the default profile.
+func (c Config) ForProfile(name string) (Config, error) {
+	if name == "" || name == DefaultProfile {
+		return c, nil
+	}
+	pc, err := c.LookupProfile(name)
+	if err != nil {
+		return c, err
+	}
+	c.SourceCommand = pc.SourceCommand
+	return c, nil
+}
+
 // BindingsOf lists the folders bound to name.
 func (c Config) BindingsOf(name string) []string {
 	var dirs []string

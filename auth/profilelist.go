@@ -64,5 +64,5 @@ func (f *Fleet) hasSource(name string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	m := f.members[name]
-	return m != nil && m.eng.opts.Source != nil
+	return m != nil && m.eng.currentSource() != nil
 }
