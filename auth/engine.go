@@ -133,7 +133,9 @@ func New(opts Options) *Engine {
 	e.refresh.IntervalSeconds = int(opts.Config.RefreshInterval().Seconds())
 	e.notes.notifier = opts.Notifier
 	e.notes.log = opts.Logger
-	if opts.Paths.StateDir != "" {
+	if opts.Paths.NotesFile != "" {
+		e.notes.file = opts.Paths.NotesFile
+	} else if opts.Paths.StateDir != "" {
 		e.notes.file = filepath.Join(opts.Paths.StateDir, "notified.json")
 	}
 	return e

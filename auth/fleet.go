@@ -71,14 +71,16 @@ func NewFleet(opts FleetOptions) *Fleet {
 	return f
 }
 
-// ProfilePaths are p with the state files of profile name: default keeps state.json and
-// callers.json; another profile has state-NAME.json and callers-NAME.json.
+// ProfilePaths are p with the state files of profile name: default keeps state.json,
+// callers.json and notified.json; another profile has state-NAME.json, callers-NAME.json and
+// notified-NAME.json.
 func ProfilePaths(p Paths, name string) Paths {
 	if name == DefaultProfile {
 		return p
 	}
 	p.StateFile = filepath.Join(p.StateDir, "state-"+name+".json")
 	p.CallersFile = filepath.Join(p.StateDir, "callers-"+name+".json")
+	p.NotesFile = filepath.Join(p.StateDir, "notified-"+name+".json")
 	return p
 }
 
@@ -204,10 +206,18 @@ type profileNotifier struct {
 }
 
 func (n profileNotifier) Notify(title, body string) error {
+	return n.NotifyNote(Note{Title: title, Body: body, Urgency: UrgencyNormal})
+}
+
+// NotifyNote keeps the urgency and actions of a richer notifier.
+func (n profileNotifier) NotifyNote(note Note) error {
 	if n.f.Count() > 1 {
-		title = ProfileTitle(title, n.name)
+		note.Title = ProfileTitle(note.Title, n.name)
 	}
-	return n.next.Notify(title, body)
+	if nn, ok := n.next.(NoteNotifier); ok {
+		return nn.NotifyNote(note)
+	}
+	return n.next.Notify(note.Title, note.Body)
 }
 
 // ProfileTitle is a notification or menu title that names its profile.

@@ -34,6 +34,8 @@ type Paths struct {
 	StateFile string
 	// CallersFile records Claude Code's helper calls for a `key` run without a daemon.
 	CallersFile string
+	// NotesFile is the ledger of what was announced (notified.json); "" puts it in StateDir.
+	NotesFile string
 	// RuntimeDir and Socket are the usual socket under XDG_RUNTIME_DIR; empty without it.
 	RuntimeDir string
 	Socket     string
@@ -79,6 +81,7 @@ func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir strin
 		LogFile:      filepath.Join(stateDir, "claude-keytray.log"),
 		StateFile:    filepath.Join(stateDir, "state.json"),
 		CallersFile:  filepath.Join(stateDir, "callers.json"),
+		NotesFile:    filepath.Join(stateDir, "notified.json"),
 		SocketRecord: filepath.Join(stateDir, "socket-dir"),
 		RuntimeDir:   runtimeDir,
 	}

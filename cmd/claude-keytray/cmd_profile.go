@@ -145,6 +145,7 @@ func newProfileRemoveCmd(g *globalFlags) *cobra.Command {
 				p := auth.ProfilePaths(a.paths, name)
 				os.Remove(p.StateFile)
 				os.Remove(p.CallersFile)
+				os.Remove(p.NotesFile)
 				store := auth.ProfileStore(a.store, name, a.cfg.KeychainTimeout())
 				if deleteKey {
 					if err := store.Delete(context.Background()); err != nil {

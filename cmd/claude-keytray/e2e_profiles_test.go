@@ -212,7 +212,7 @@ func TestE2EProfilesTwoFoldersAtOnce(t *testing.T) {
 	// doctor checks every profile's key and says which profile each bound folder gets;
 	// doctor --profile checks one.
 	r = w.run("", "doctor", "--no-verify")
-	for _, want := range []string{"personal: key present", "work: key present", "default: key present", "Claude Code in " + filepath.Join(w.env.Home(), "src", "work") + " gets profile work", "any other folder gets profile personal"} {
+	for _, want := range []string{"personal: key present", "work: key present", "default: key present", "Claude Code in " + filepath.Join(w.env.Home(), "src", "work") + " gets profile work", "Any other folder gets profile personal"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("doctor lacks %q:\n%s", want, r.Stdout)
 		}
