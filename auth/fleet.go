@@ -401,7 +401,24 @@ func (f *Fleet) memberStatus(cfg Config, m *member) Status {
 	if st.Bindings == nil {
 		st.Bindings = []string{}
 	}
+	if m.name != DefaultProfile {
+		// The fixes name the commands for this profile's key.
+		ps := make([]Problem, len(st.Problems))
+		for i, p := range st.Problems {
+			p.Fix = forProfile(p.Fix, m.name)
+			ps[i] = p
+		}
+		st.Problems = ps
+	}
 	return st
+}
+
+// forProfile makes the key commands in a fix act on profile name.
+func forProfile(fix, name string) string {
+	for _, c := range []string{"claude-keytray update-key", "claude-keytray import", "claude-keytray refresh"} {
+		fix = strings.ReplaceAll(fix, c, c+" --profile "+name)
+	}
+	return fix
 }
 
 // ProfileStatus is one profile's status, shaped like the top level.

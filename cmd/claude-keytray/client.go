@@ -70,10 +70,17 @@ func currentStatus(ctx context.Context, a *app) auth.Status {
 		return st
 	}
 	a.noteUnsafe(err)
-	e := a.engine(nil)
-	e.Load(ctx)
-	e.SetDaemon(offlineDaemon(a, err))
-	return e.Status()
+	f := a.fleet(nil, nil)
+	if a.profile != "" {
+		e, _ := f.Engine(a.profile)
+		e.Load(ctx)
+		e.SetDaemon(offlineDaemon(a, err))
+		st, _ := f.ProfileStatus(a.profile)
+		return st
+	}
+	f.Load(ctx)
+	f.SetDaemon(offlineDaemon(a, err))
+	return f.Status()
 }
 
 func daemonStatus(ctx context.Context, a *app) auth.DaemonStatus {

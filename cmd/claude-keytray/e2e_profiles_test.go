@@ -524,6 +524,10 @@ func TestSetupProfileInteractive(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &l); err != nil || len(l.Profiles) != 2 || l.Profiles[1].Name != "acme" || len(l.Profiles[1].Bindings) != 1 || l.Profiles[1].Bindings[0] != dir {
 		t.Fatalf("profile list after setup --profile: %s (%v)", r.Stdout, err)
 	}
+	// Without a daemon, status reads every profile itself.
+	if st := statusOf(t, env); len(st.Profiles) != 2 || st.Profiles[1].Profile != "acme" || st.Profiles[1].Key.Fingerprint != auth.Fingerprint(k) || st.Profile != auth.DefaultProfile {
+		t.Fatalf("status without a daemon: profile %q, %d profiles", st.Profile, len(st.Profiles))
+	}
 	// Without a daemon, `key` in the bound folder (the helper's in-process path) gives acme's key.
 	kctx, kcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer kcancel()
