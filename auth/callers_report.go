@@ -177,16 +177,6 @@ func authFailureNote(who, next string, before, after keySnapshot, told bool, st 
 	return Note{Title: "Claude key refreshed", Body: who + " was refused the key; it was read again" + tail, Urgency: UrgencyLow}, true
 }
 
-// notifyAsync shows a notification without making anyone wait for the notification daemon;
-// WaitNotifications lets a short-lived process finish sending before it exits.
-func (e *Engine) notifyAsync(n Note) {
-	e.callers.pending.Add(1)
-	go func() {
-		defer e.callers.pending.Done()
-		e.notes.deliver(n)
-	}()
-}
-
 // WaitNotifications waits until notifications sent in the background are out, or ctx ends.
 func (e *Engine) WaitNotifications(ctx context.Context) {
 	done := make(chan struct{})

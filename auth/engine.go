@@ -90,6 +90,8 @@ type Engine struct {
 	// imported is set once CLAUDE_API_KEY has been considered, so it is imported at most once.
 	imported bool
 	backoff  time.Duration
+	// problemsShown are the announcedProblems the last published status had.
+	problemsShown map[string]bool
 	// life is Run's context: when it ends (the daemon stops) so do refreshes in flight.
 	life context.Context
 
@@ -395,4 +397,5 @@ func (e *Engine) emit(kind EventKind, fp, msg string) {
 func (e *Engine) publishStatus() {
 	st := e.Status()
 	e.events.publish(Event{Kind: EventStatus, Time: time.Now().UTC(), Message: string(st.State), Status: &st})
+	e.announceProblems(st)
 }

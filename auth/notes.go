@@ -63,6 +63,51 @@ func noteProblem(p Problem) Note {
 	return Note{Title: "Claude Code won't use your key: " + strings.ToLower(p.Title[:1]) + p.Title[1:], Body: clipLine(p.Message, 160) + "\nSee Details.", Urgency: UrgencyCritical, Actions: true}
 }
 
+// announcedProblems are the problems that notify when they appear: something else wins over
+// the helper, so Claude Code uses (and bills) another credential. A missing or rejected key and
+// a broken helper have notifications of their own.
+var announcedProblems = map[string]bool{
+	ProblemCredentialOverrides: true,
+	ProblemProviderOverrides:   true,
+	ProblemHelperOverridden:    true,
+	ProblemLoginMethodForced:   true,
+}
+
+// announceProblems notifies once when one of announcedProblems appears in st and forgets it
+// when it goes, so it notifies again if it comes back. Only changes touch the ledger.
+func (e *Engine) announceProblems(st Status) {
+	if e.notes.notifier == nil {
+		// An engine that cannot show anything (a CLI command's) must not mark the problem as
+		// told in the shared ledger: the running tray or daemon would then never show it.
+		return
+	}
+	now := map[string]Problem{}
+	for _, p := range st.Problems {
+		if announcedProblems[p.Code] {
+			if _, seen := now[p.Code]; !seen {
+				now[p.Code] = p
+			}
+		}
+	}
+	e.mu.Lock()
+	before := e.problemsShown
+	e.problemsShown = map[string]bool{}
+	for code := range now {
+		e.problemsShown[code] = true
+	}
+	e.mu.Unlock()
+	for code, p := range now {
+		if !before[code] {
+			e.notes.once(profileID+"problem:"+code, noteProblem(p))
+		}
+	}
+	for code := range before {
+		if _, still := now[code]; !still {
+			e.notes.clear(profileID + "problem:" + code)
+		}
+	}
+}
+
 // clipLine keeps a notification line short and on one line, without backticks.
 func clipLine(s string, n int) string {
 	s = strings.Join(strings.Fields(strings.ReplaceAll(s, "`", "")), " ")

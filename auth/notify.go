@@ -169,9 +169,6 @@ func (p *notifyPolicy) clear(prefix string) bool {
 	return any
 }
 
-// markActive records a condition as already notified without notifying.
-func (p *notifyPolicy) markActive(id string) { p.claim(id, true) }
-
 // setEnabled turns delivery on or off (config.json's "notifications"); the ledger still updates.
 func (p *notifyPolicy) setEnabled(on bool) {
 	p.mu.Lock()

@@ -25,8 +25,10 @@ func TestSourcePasteMistakes(t *testing.T) {
 	cur.Store(authtest.Key(1))
 	var logBuf bytes.Buffer
 	home := t.TempDir()
+	paths := testPaths(home, home+"/state")
+	wireClaude(t, paths) // ok means Claude Code would use the key
 	e := auth.New(auth.Options{
-		Paths: testPaths(home, home+"/state"), Store: store, Checker: chk,
+		Paths: paths, Store: store, Checker: chk,
 		Source:   authtest.FuncSource(func() (string, error) { return cur.Load().(string), nil }),
 		Notifier: &authtest.RecNotifier{}, Environ: []string{}, Cwd: home,
 		Logger: slog.New(slog.NewTextHandler(&logBuf, nil)),

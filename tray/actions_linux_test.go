@@ -52,12 +52,12 @@ func TestTrayNotificationActionOpensKeyDialog(t *testing.T) {
 	if r := env.Exec(t, "", "dunstctl", "context"); r.ExitCode != 0 {
 		t.Fatalf("dunstctl context: exit %d: %s", r.ExitCode, r.Stderr)
 	}
-	w := env.WaitForWindow(t, "^Claude key$", 10*time.Second)
+	w := env.WaitForWindow(t, "^Claude Keytray — Update key$", 10*time.Second)
 	if b, _ := os.ReadFile(offered); !strings.Contains(string(b), "Details") {
 		t.Errorf("dunst offered %q, without Details", b)
 	}
 	env.TypeInto(t, w, good, "Return")
-	env.WaitNoWindow(t, "^Claude key$", 5*time.Second)
+	env.WaitNoWindow(t, "^Claude Keytray — Update key$", 5*time.Second)
 	waitMenu(t, it, "Claude key: OK · "+last4(good), 10*time.Second)
 	if st := d.status(t); st.State != auth.StateOK || st.Key.Fingerprint != auth.Fingerprint(good) {
 		t.Fatalf("after the dialog: %s %s", st.State, st.Key.Fingerprint)

@@ -53,7 +53,7 @@ func readClipboard(ctx context.Context) (string, error) {
 		return res.stdout, nil
 	}
 	hint := "run claude-keytray update-key in a terminal"
-	if runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
+	if runtime.GOOS != "darwin" {
 		hint = "install zenity (a key dialog) or xclip, xsel or wl-clipboard, or " + hint
 	}
 	return "", errors.New("no clipboard program found (looked for " + strings.Join(tried, ", ") + "): " + hint)

@@ -22,36 +22,12 @@ type Problem struct {
 	Fix  string
 }
 
-// Problems reads what is wrong from the status, worst first.
+// Problems is what is wrong, worst first, as the engine reports it in the status: the one
+// list the status line, the icon, doctor and this window all read.
 func Problems(st auth.Status) []Problem {
 	var ps []Problem
-	add := func(what, fix string) { ps = append(ps, Problem{What: what, Fix: fix}) }
-	if !st.Store.Reachable && st.Store.Error != "" {
-		add("The keychain cannot be read: "+st.Store.Error, "Unlock your keychain, then choose "+LabelRefreshNow+".")
-	}
-	switch {
-	case !st.Key.Present:
-		add("No key is stored.", "Choose "+LabelAddKey+" and paste a key from "+KeysPage+".")
-	case st.Validation.Result == auth.ResultInvalid:
-		add("The API rejected key "+st.Key.Fingerprint+".", "Create a new key at "+KeysPage+" and choose "+LabelUpdateKey)
-	case st.Validation.Result == auth.ResultUnknown:
-		add("Key "+st.Key.Fingerprint+" could not be checked: the API did not answer.", "Check your network; the next refresh checks it again.")
-	}
-	if st.Refresh.LastError != "" {
-		add("The last refresh failed: "+st.Refresh.LastError, "Choose "+LabelOpenLog+" for details, or "+LabelRefreshNow+" to try again.")
-	}
-	if !st.Helper.OK && st.Helper.Problem != "" {
-		// The engine's problem text names the command in log words; say it plainly here.
-		add("The helper script Claude Code runs ("+tildePath(st.Helper.Path)+") is missing or changed.", "Run claude-keytray install in a terminal.")
-	}
-	if !st.ClaudeSettings.Wired && st.ClaudeSettings.Path != "" {
-		add("Claude Code's settings ("+tildePath(st.ClaudeSettings.Path)+") do not ask "+DisplayName+" for the key.", "Run claude-keytray install in a terminal.")
-	}
-	for _, c := range st.ClaudeSettings.Conflicts {
-		add(c+".", "Remove it from your shell profile or Claude Code's settings, so Claude Code uses this key.")
-	}
-	for _, w := range st.Warnings {
-		add(w, "")
+	for _, p := range st.Problems {
+		ps = append(ps, Problem{What: tildePath(p.Message), Fix: p.Fix})
 	}
 	return ps
 }

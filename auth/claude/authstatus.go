@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -75,7 +76,12 @@ func AskCLI(ctx context.Context, bin string, p Files, environ []string, scratchP
 	for _, x := range ShellExports(p.Home) {
 		env = append(withoutVar(env, x.Name), x.Name+"=set-in-"+strings.TrimPrefix(x.File, p.Home+"/"))
 	}
-	cmd := exec.CommandContext(ctx, bin, "auth", "status")
+	// Through sh for umask 077: the CLI creates folders of its own (backups) in the scratch
+	// folder, which must be as private as everything else of ours while they exist.
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", `umask 077 && exec "$0" auth status`, bin)
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, bin, "auth", "status")
+	}
 	cmd.Dir, cmd.Env = scratch, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

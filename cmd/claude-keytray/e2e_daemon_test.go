@@ -139,6 +139,23 @@ func (w *daemonWorld) wantStored(want, when string) {
 	}
 }
 
+// waitStored waits up to limit for the keychain item to become want: a key the engine took
+// while the keychain was slow to answer (a busy machine) is written once the keychain is back.
+func (w *daemonWorld) waitStored(want, when string, limit time.Duration) {
+	w.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		got, ok := w.env.SecretToolLookup(w.t)
+		if ok && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%s: secret-tool lookup gives %q (present %v) after %v, want %s\nstatus: %+v", when, auth.Fingerprint(got), ok, limit, auth.Fingerprint(want), w.status().Store)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // startDaemon starts `daemon` and waits until it answers on its socket with its own pid and has
 // finished its first refresh.
 func (w *daemonWorld) startDaemon() *testenv.Proc {

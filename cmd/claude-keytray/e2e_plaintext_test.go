@@ -77,7 +77,7 @@ func TestDoctorFlagsWorldWritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := env.Run(t, "doctor", "--no-verify")
-	if r.ExitCode == 0 || !strings.Contains(r.Stdout, "the home folder "+env.Home()+" has mode 0777") {
+	if r.ExitCode == 0 || !strings.Contains(strings.ToLower(r.Stdout), "the home folder "+strings.ToLower(env.Home())+" has mode 0777") {
 		t.Fatalf("doctor with a world-writable home: exit %d\n%s", r.ExitCode, r.Stdout)
 	}
 }

@@ -91,7 +91,7 @@ func TestE2ERunNoRetryWhenKeyUnconfirmed(t *testing.T) {
 		t.Fatalf("stderr %q", r.Stderr)
 	}
 	n := w.wantOnlyNotification("Claude key not confirmed")
-	if n.Body != "401 from sh: the API could not confirm key "+auth.Fingerprint(old)+", not run again" {
+	if n.Body != "sh was refused the key, and the API could not confirm "+auth.Fingerprint(old)+", not run again." {
 		t.Fatalf("notification body %q", n.Body)
 	}
 	w.wantStored(old, "after the outage")

@@ -5,6 +5,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth"
 )
@@ -59,7 +60,7 @@ func TestE2ESourceGarbageDuringOutageKeepsKey(t *testing.T) {
 	if st := w.refresh(); st.Key.Fingerprint != auth.Fingerprint(other) || st.State != auth.StateUnverified {
 		t.Fatalf("a JSON secret during the outage: key %s, state %s, last_error %q", st.Key.Fingerprint, st.State, st.Refresh.LastError)
 	}
-	w.wantStored(other, "after the source printed a JSON secret")
+	w.waitStored(other, "after the source printed a JSON secret", 15*time.Second)
 }
 
 // A gateway token matching key_pattern in config.json is trusted during an outage.
