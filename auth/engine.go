@@ -46,9 +46,10 @@ type Options struct {
 	Cwd     string
 	// Redactor learns every key the engine handles so the log can mask it; may be nil.
 	Redactor *logging.Redactor
-	// NoHelperRepair leaves the helper script to another engine: with profiles, one helper
-	// serves them all and the default profile's engine keeps it intact.
-	NoHelperRepair bool
+	// SecondaryProfile marks the engine of a profile other than default: what every profile
+	// shares (the helper script, a credential that wins over it) is the default profile's
+	// engine's to repair and announce.
+	SecondaryProfile bool
 	// Profile names the profile this engine serves ("" and "default" are the top-level key): an
 	// edited config.json is applied as that profile's view of it (Config.ForProfile).
 	Profile string

@@ -167,7 +167,7 @@ func (f *Fleet) newMember(name string, pc ProfileConfig) *member {
 		}
 		// One helper serves every profile; the default profile's engine keeps it intact, and
 		// asks `claude auth status` for all (the answer is about Claude Code, not a key).
-		o.NoHelperRepair = true
+		o.SecondaryProfile = true
 		o.ClaudeCLI = "-"
 		o.Profile = name
 	}

@@ -76,9 +76,11 @@ var announcedProblems = map[string]bool{
 // announceProblems notifies once when one of announcedProblems appears in st and forgets it
 // when it goes, so it notifies again if it comes back. Only changes touch the ledger.
 func (e *Engine) announceProblems(st Status) {
-	if e.notes.notifier == nil {
+	if e.notes.notifier == nil || e.opts.SecondaryProfile {
 		// An engine that cannot show anything (a CLI command's) must not mark the problem as
 		// told in the shared ledger: the running tray or daemon would then never show it.
+		// Another profile's engine leaves these to the default profile's: one notification, not
+		// one per profile.
 		return
 	}
 	now := map[string]Problem{}

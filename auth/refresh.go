@@ -374,7 +374,7 @@ func (e *Engine) ReportAuthFailure(ctx context.Context, origin string) Status {
 // changed; it never creates one for a user who has not run install.
 func (e *Engine) repairHelper() {
 	p := e.opts.Paths
-	if e.opts.Exe == "" || e.opts.NoHelperRepair {
+	if e.opts.Exe == "" || e.opts.SecondaryProfile {
 		return
 	}
 	// The watcher and a refresh may both find it missing: one repair, one notification.
