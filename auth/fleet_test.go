@@ -21,9 +21,10 @@ type testFleet struct {
 	note   *authtest.RecNotifier
 	chk    *authtest.FakeChecker
 	cfg    string
+	paths  auth.Paths
 }
 
-func newTestFleet(t *testing.T, config string) *testFleet {
+func newTestFleet(t *testing.T, config string, environ ...string) *testFleet {
 	t.Helper()
 	home := t.TempDir()
 	p := testPaths(home, filepath.Join(home, "state"))
@@ -38,7 +39,7 @@ func newTestFleet(t *testing.T, config string) *testFleet {
 	tf := &testFleet{stores: map[string]*authtest.MemStore{auth.DefaultProfile: authtest.NewMemStore("")}, note: &authtest.RecNotifier{}, chk: &authtest.FakeChecker{}, cfg: p.ConfigFile}
 	var mu sync.Mutex
 	tf.f = auth.NewFleet(auth.FleetOptions{
-		Base: auth.Options{Paths: p, Config: cfg, Store: tf.stores[auth.DefaultProfile], Checker: tf.chk, Notifier: tf.note, Environ: []string{}, Cwd: home},
+		Base: auth.Options{Paths: p, Config: cfg, Store: tf.stores[auth.DefaultProfile], Checker: tf.chk, Notifier: tf.note, Environ: append([]string{}, environ...), Exe: "/bin/true", Cwd: home},
 		ProfileStore: func(name string) auth.Store {
 			mu.Lock()
 			defer mu.Unlock()
@@ -51,6 +52,7 @@ func newTestFleet(t *testing.T, config string) *testFleet {
 		ReloadConfig:   func() (auth.Config, error) { return auth.LoadConfig(p.ConfigFile) },
 	})
 	tf.f.Load(context.Background())
+	tf.paths = p
 	return tf
 }
 
@@ -280,5 +282,41 @@ func TestConfigForProfile(t *testing.T) {
 	}
 	if _, err := c.ForProfile("gone"); !errors.Is(err, auth.ErrUnknownProfile) {
 		t.Errorf("ForProfile of a removed profile: %v", err)
+	}
+}
+
+// A credential that wins over the helper concerns every profile alike: it is announced once,
+// by the default profile's engine, not once per profile.
+func TestFleetSharedProblemOnce(t *testing.T) {
+	tf := newTestFleet(t, `{"profiles":{"work":{},"personal":{}}}`, "ANTHROPIC_API_KEY=sk-ant-api03-"+strings.Repeat("z", 90))
+	wireClaude(t, tf.paths)
+	ctx := context.Background()
+	tf.chk.Accept(authtest.Key(1), authtest.Key(2))
+	for name, k := range map[string]string{auth.DefaultProfile: authtest.Key(1), "work": authtest.Key(2)} {
+		if _, err := tf.f.UpdateProfileKey(ctx, name, k, auth.UpdateOptions{Verify: true, Origin: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{auth.DefaultProfile, "work", "personal"} {
+		if _, err := tf.f.RefreshProfile(ctx, name, auth.RefreshRequest{User: true, Reason: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := tf.f.ProfileStatus("work")
+	found := false
+	for _, p := range st.Problems {
+		found = found || p.Code == auth.ProblemCredentialOverrides
+	}
+	if !found {
+		t.Fatalf("work's status lacks %s: %+v", auth.ProblemCredentialOverrides, st.Problems)
+	}
+	n := 0
+	for _, note := range tf.note.All() {
+		if strings.Contains(note, "ANTHROPIC_API_KEY") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d notifications about ANTHROPIC_API_KEY, want 1: %q", n, tf.note.All())
 	}
 }
