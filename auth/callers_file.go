@@ -4,14 +4,11 @@ package auth
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/claude-keytray/claude-keytray/auth/internal/procchain"
 	"github.com/google/renameio/v2"
-	"golang.org/x/sys/unix"
 )
 
 // callerFile is the caller records of `key` runs without a daemon (callers.json in the state
@@ -26,47 +23,31 @@ type fileRecord struct {
 	Name string `json:"name"`
 }
 
-// callerLockWait bounds the wait for another `key` run's update: a few file operations.
-const callerLockWait = time.Second
-
-// withCallerFile runs fn on the file's contents under an exclusive lock and writes them back
-// when fn returns true. A lock that cannot be had in time skips tracking rather than delay the
-// helper's answer.
+// withCallerFile runs fn on the file's contents under an exclusive lock (lockedUpdate) and
+// writes them back when fn returns true. A lock that cannot be had in time skips tracking rather
+// than delay the helper's answer.
 func withCallerFile(path string, fn func(f *callerFile) bool) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	lf, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	deadline := time.Now().Add(callerLockWait)
-	for {
-		err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			break
+	var werr error
+	lerr := lockedUpdate(path, func() {
+		var f callerFile
+		if b, err := os.ReadFile(path); err == nil {
+			// A damaged file is started afresh: it only ever holds what the next calls rebuild.
+			_ = json.Unmarshal(b, &f)
 		}
-		if !errors.Is(err, unix.EWOULDBLOCK) || time.Now().After(deadline) {
-			return err
+		if !fn(&f) {
+			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		b, err := json.Marshal(&f)
+		if err != nil {
+			werr = err
+			return
+		}
+		werr = renameio.WriteFile(path, append(b, '\n'), 0o600)
+	})
+	if lerr != nil {
+		return lerr
 	}
-	defer unix.Flock(int(lf.Fd()), unix.LOCK_UN)
-
-	var f callerFile
-	if b, err := os.ReadFile(path); err == nil {
-		// A damaged file is started afresh: it only ever holds what the next calls rebuild.
-		_ = json.Unmarshal(b, &f)
-	}
-	if !fn(&f) {
-		return nil
-	}
-	b, err := json.Marshal(&f)
-	if err != nil {
-		return err
-	}
-	return renameio.WriteFile(path, append(b, '\n'), 0o600)
+	return werr
 }
 
 func (t *callerTracker) observeInFile(path string, id callerID, p Paths, now time.Time) (helperCall, bool) {

@@ -44,7 +44,7 @@ func othersMay(path string, forbidden fs.FileMode, what string, secret bool) (pr
 		return "", ""
 	}
 	if dacl == nil {
-		return fmt.Sprintf("%s %s has no access list: everyone may read and change it", what, path), fmt.Sprintf("icacls %q /inheritance:r /grant:r \"%%USERNAME%%:F\"", path)
+		return fmt.Sprintf("%s %s has no access list: everyone may read and change it", what, path), fmt.Sprintf("run icacls \"%s\" /inheritance:r /grant:r \"%%USERNAME%%:F\"", path)
 	}
 	var who, sids []string
 	change := false
@@ -71,7 +71,7 @@ func othersMay(path string, forbidden fs.FileMode, what string, secret bool) (pr
 	if change {
 		verb = "change"
 	}
-	return fmt.Sprintf("%s %s lets %s %s it", what, path, strings.Join(who, ", "), verb), fmt.Sprintf("icacls %q /remove:g %s", path, strings.Join(sids, " "))
+	return fmt.Sprintf("%s %s lets %s %s it", what, path, strings.Join(who, ", "), verb), fmt.Sprintf("run icacls \"%s\" /remove:g %s", path, strings.Join(sids, " "))
 }
 
 // trusted: the user, SYSTEM and the administrators may always reach the user's files.

@@ -192,11 +192,10 @@ func (p *plan) saveRecord(paths auth.Paths) error {
 	return writeAtomic(recordPath(paths), append(b, '\n'), 0o600)
 }
 
-// removeCreatedDirs removes the folders Enable created that are now empty, deepest first,
-// and then the record.
-func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) error {
-	r := readRecord(paths)
-	dirs := append([]string(nil), r.CreatedDirs...)
+// removeEmptyDirs removes those of dirs (folders install created) that are empty once the paths
+// in removed are gone, deepest first, and adds them to removed.
+func (p *plan) removeEmptyDirs(dirs []string, removed map[string]bool) error {
+	dirs = append([]string(nil), dirs...)
 	sort.SliceStable(dirs, func(i, j int) bool {
 		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
 	})
@@ -211,6 +210,15 @@ func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) erro
 		}
 		removed[d] = true
 		p.add(d, "removed", "empty folder install created")
+	}
+	return nil
+}
+
+// removeCreatedDirs removes the folders Enable created that are now empty, deepest first,
+// and then the record.
+func (p *plan) removeCreatedDirs(paths auth.Paths, removed map[string]bool) error {
+	if err := p.removeEmptyDirs(readRecord(paths).CreatedDirs, removed); err != nil {
+		return err
 	}
 	if _, err := os.Stat(recordPath(paths)); err == nil && !p.dryRun {
 		if err := os.Remove(recordPath(paths)); err != nil {

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/claude-keytray/claude-keytray/assets"
 	"github.com/claude-keytray/claude-keytray/auth"
@@ -168,21 +167,8 @@ func RemoveLauncher(o Options) ([]claude.Change, error) {
 		pl.add(p, "removed", "")
 	}
 	removed := pl.removedSet()
-	dirs := append([]string(nil), rec.CreatedDirs...)
-	sort.SliceStable(dirs, func(i, j int) bool {
-		return strings.Count(dirs[i], string(filepath.Separator)) > strings.Count(dirs[j], string(filepath.Separator))
-	})
-	for _, d := range dirs {
-		if !claude.DirEmptyAfter(d, removed) {
-			continue
-		}
-		if !o.DryRun {
-			if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return pl.changes, fmt.Errorf("removing the folder %s: %w", d, err)
-			}
-		}
-		removed[d] = true
-		pl.add(d, "removed", "empty folder install created")
+	if err := pl.removeEmptyDirs(rec.CreatedDirs, removed); err != nil {
+		return pl.changes, err
 	}
 	if !o.DryRun {
 		if err := os.Remove(launcherRecordPath(o.Paths)); err != nil && !errors.Is(err, fs.ErrNotExist) {

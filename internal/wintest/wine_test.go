@@ -66,7 +66,7 @@ func TestWindowsUnderWine(t *testing.T) {
 
 	t.Run("cmd waits for the console program and gets its exit code", func(t *testing.T) {
 		r := w.wine(t, "", "cmd", "/c", console, "key")
-		if r.ExitCode != 2 || !strings.Contains(r.Stdout+r.Stderr, "no key stored") {
+		if r.ExitCode != 2 || !strings.Contains(strings.ToLower(r.Stdout+r.Stderr), "no key stored") {
 			t.Fatalf("cmd /c claude-keytray.exe key with no key: exit %d, want 2\nstdout: %q\nstderr: %q", r.ExitCode, r.Stdout, r.Stderr)
 		}
 	})
