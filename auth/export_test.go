@@ -50,3 +50,6 @@ func (e *Engine) SetKeyPattern(p string) {
 	e.opts.Config.KeyPattern = p
 	e.mu.Unlock()
 }
+
+// SourceKey is how a refresh reads a source's output (a JSON document's key field, or the text).
+var SourceKey = sourceKey

@@ -132,7 +132,13 @@ func FuzzSourceOutput(f *testing.F) {
 		})
 		e.Load(context.Background())
 		events, stop := e.Subscribe()
-		k, perr := auth.ParseKey(out)
+		// What the engine takes from a source's output: the key field of a JSON document, then
+		// the key out of an unambiguous paste mistake, then a key ParseKey accepts.
+		raw, perr := auth.SourceKey(out)
+		var k auth.Key
+		if perr == nil {
+			k, _, perr = auth.ParsePasted(raw)
+		}
 		if perr == nil {
 			chk.Accept(k.Secret())
 		}
