@@ -161,14 +161,16 @@ func (e *Engine) onKeychainChange(ctx context.Context) {
 		e.Refresh(ctx, RefreshRequest{Reason: "keychain changed"})
 		return
 	}
+	// The key is read under refreshMu: a signal from our own write may wait here while a
+	// refresh stores a newer key, and the key read before that wait would be put back over it.
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
 	e.mu.Lock()
 	k := e.key
 	e.mu.Unlock()
 	if k.IsZero() {
 		return
 	}
-	e.refreshMu.Lock()
-	defer e.refreshMu.Unlock()
 	if back, err := e.opts.Store.Get(ctx); err == nil && back == k.Secret() {
 		return
 	}

@@ -157,7 +157,8 @@ func TestNoKeyOutsideKeychain(t *testing.T) {
 		r := do("refresh", "", "refresh")
 		wantExit(t, r, 0, "refresh after a rotation in pass")
 		if got := stored(t, env); got != k5 {
-			t.Fatalf("after the rotation the keychain holds %s, want %s", fp(got), fp(k5))
+			b, _ := os.ReadFile(logFile(env))
+			t.Fatalf("after the rotation the keychain holds %s, want %s\nlog:\n%s", fp(got), fp(k5), b)
 		}
 		notes.WaitFor(t, func(n testenv.Notification) bool {
 			return strings.Contains(n.Summary, "rotated") && strings.Contains(n.Body, fp(k5))
