@@ -278,6 +278,25 @@ func waitRefreshed(t *testing.T, it testenv.TrayItem, status, refreshLine string
 	}
 }
 
+// copyToClipboard puts text on the clipboard as a user's copy would: xclip owns the selection in
+// the foreground until one paste has been served.
+func copyToClipboard(t *testing.T, d *desktop, text string) {
+	t.Helper()
+	f := filepath.Join(d.env.Dir, "clip")
+	if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := d.env.Start(t, "xclip", "-selection", "clipboard", "-loops", "1", "-quiet", f)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(p.Stdout()+p.Stderr(), "Waiting for") {
+		if time.Now().After(deadline) || p.Exited() {
+			t.Fatalf("xclip did not take the clipboard:\n%s", p)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { os.Remove(f) })
+}
+
 // iconState says which state icon a pixmap is: the one it is closest to.
 func iconState(t *testing.T, got image.Image) assets.State {
 	t.Helper()
@@ -546,24 +565,7 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 		t.Fatalf("without a dialog program the menu is %q, want %q as its seventh entry", menuText(m), tray.LabelPasteKey)
 	}
 
-	// copyKey puts a key on the clipboard as a user's copy would: xclip owns the selection in
-	// the foreground until one paste has been served.
-	copyKey := func(key string) {
-		t.Helper()
-		f := filepath.Join(d.env.Dir, "clip")
-		if err := os.WriteFile(f, []byte(key), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		p := d.env.Start(t, "xclip", "-selection", "clipboard", "-loops", "1", "-quiet", f)
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(p.Stdout()+p.Stderr(), "Waiting for") {
-			if time.Now().After(deadline) || p.Exited() {
-				t.Fatalf("xclip did not take the clipboard:\n%s", p)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Cleanup(func() { os.Remove(f) })
-	}
+	copyKey := func(key string) { copyToClipboard(t, d, key) }
 
 	copyKey(keyB)
 	it.Click(t, tray.LabelPasteKey)

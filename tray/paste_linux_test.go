@@ -111,22 +111,7 @@ func TestTrayPasteFromClipboardMistakes(t *testing.T) {
 	d.env.Set("PATH", "")
 	waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
 
-	copyText := func(text string) {
-		t.Helper()
-		f := filepath.Join(d.env.Dir, "clip")
-		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		p := d.env.Start(t, "xclip", "-selection", "clipboard", "-loops", "1", "-quiet", f)
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(p.Stdout()+p.Stderr(), "Waiting for") {
-			if time.Now().After(deadline) || p.Exited() {
-				t.Fatalf("xclip did not take the clipboard:\n%s", p)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Cleanup(func() { os.Remove(f) })
-	}
+	copyText := func(text string) { copyToClipboard(t, d, text) }
 
 	for _, tc := range []struct {
 		copied, key, leftOut string

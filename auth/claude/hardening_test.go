@@ -1,7 +1,6 @@
 package claude
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,27 +168,8 @@ func TestInstallThroughDanglingLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(dotfiles, "claude.json")
-	if err := os.MkdirAll(e.p.Dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, e.p.Settings); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Install(e.p, InstallOptions{Exe: e.exe}); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Lstat(e.p.Settings); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		t.Fatal("the link was replaced by a file")
-	}
-	if wired, _ := SettingsWired(target, e.p.Helper); !wired {
-		t.Fatal("the link's target was not created with apiKeyHelper")
-	}
-	if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Lstat(e.p.Settings); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-		t.Error("uninstall removed the link")
-	}
+	installThroughLink(t, e, target)
+	uninstallKeepsLink(t, e)
 	if fileExists(target) {
 		t.Error("uninstall left the target it created")
 	}

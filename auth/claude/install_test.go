@@ -717,6 +717,17 @@ func TestSettingsSymlinkKeptThroughInstall(t *testing.T) {
 	e := newInstEnv(t, "")
 	target := filepath.Join(e.root, "dotfiles", "claude-settings.json")
 	writeFileT(t, target, "{\"model\": \"opus\"}\n", 0o644)
+	installThroughLink(t, e, target)
+	uninstallKeepsLink(t, e)
+	if got := readFileT(t, target); got != "{\"model\": \"opus\"}\n" {
+		t.Errorf("target after uninstall = %q", got)
+	}
+}
+
+// installThroughLink makes settings.json a link to target (a dotfiles manager's) and installs:
+// the link stays and its target gets apiKeyHelper.
+func installThroughLink(t *testing.T, e instEnv, target string) {
+	t.Helper()
 	if err := os.MkdirAll(e.p.Dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -732,11 +743,13 @@ func TestSettingsSymlinkKeptThroughInstall(t *testing.T) {
 	if wired, _ := SettingsWired(target, e.p.Helper); !wired {
 		t.Error("the link target was not edited")
 	}
+}
+
+// uninstallKeepsLink uninstalls and expects settings.json to be the link it was.
+func uninstallKeepsLink(t *testing.T, e instEnv) {
+	t.Helper()
 	if _, err := Uninstall(e.p, UninstallOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	if got := readFileT(t, target); got != "{\"model\": \"opus\"}\n" {
-		t.Errorf("target after uninstall = %q", got)
 	}
 	if fi, err := os.Lstat(e.p.Settings); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Error("uninstall replaced the symbolic link")

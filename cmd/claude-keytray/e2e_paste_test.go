@@ -3,8 +3,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -121,29 +119,9 @@ func TestUpdateKeyPasteMistakeAtPrompt(t *testing.T) {
 	testenv.Require(t, "script")
 	k := newKey(t)
 	env, _ := keychainEnv(t, k)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" update-key", "/dev/null")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(out.String(), "input is hidden): ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("update-key never prompted:\n%s", out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	io.WriteString(stdin, "ANTHROPIC_API_KEY=\""+k+"\"\r")
-	err = cmd.Wait()
-	stdin.Close()
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	term := atTerminal(t, env, time.Minute, "update-key")
+	term.answer("input is hidden): ", "ANTHROPIC_API_KEY=\""+k+"\"")
+	text, err := term.finish()
 	if err != nil {
 		t.Fatalf("update-key at a terminal: %v\n%s", err, text)
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -475,37 +474,11 @@ func TestSetupProfileInteractive(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" setup --profile acme", "/dev/null")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor := func(s string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(out.String(), s) {
-			if time.Now().After(deadline) {
-				t.Fatalf("setup never showed %q:\n%s", s, out.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitFor("or Enter to type the key: ")
-	io.WriteString(stdin, "\r")
-	waitFor("input is hidden): ")
-	io.WriteString(stdin, k+"\r")
-	waitFor("(Enter for none): ")
-	io.WriteString(stdin, dir+"\r")
-	err = cmd.Wait()
-	stdin.Close()
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	term := atTerminal(t, env, 2*time.Minute, "setup --profile acme")
+	term.answer("or Enter to type the key: ", "")
+	term.answer("input is hidden): ", k)
+	term.answer("(Enter for none): ", dir)
+	text, err := term.finish()
 	t.Logf("setup --profile acme:\n%s", text)
 	if err != nil {
 		t.Fatalf("setup --profile: %v", err)

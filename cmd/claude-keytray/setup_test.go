@@ -4,9 +4,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -326,36 +324,11 @@ func TestSetupInteractive(t *testing.T) {
 	env, _ := keychainEnv(t, k)
 	stopDaemonAtCleanup(t, env)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" setup", "/dev/null")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	// Type each answer only once its question is on screen, as a person would.
-	waitFor := func(s string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(out.String(), s) {
-			if time.Now().After(deadline) {
-				t.Fatalf("setup never showed %q:\n%s", s, out.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitFor("input is hidden): ")
-	io.WriteString(stdin, k+"\r")
-	waitFor("Start claude-keytray at login (daemon mode)? [Y/n] ")
-	io.WriteString(stdin, "n\r")
-	err = cmd.Wait()
-	stdin.Close()
-	text := strings.ReplaceAll(out.String(), "\r", "")
+	term := atTerminal(t, env, 2*time.Minute, "setup")
+	term.answer("input is hidden): ", k)
+	term.answer("Start claude-keytray at login (daemon mode)? [Y/n] ", "n")
+	text, err := term.finish()
 	t.Logf("setup at a terminal:\n%s", text)
 	if err != nil {
 		t.Fatalf("setup: %v", err)
