@@ -278,6 +278,24 @@ func waitRefreshed(t *testing.T, it testenv.TrayItem, status, refreshLine string
 	}
 }
 
+// startTrayWithoutDialogs starts the tray with a PATH that holds xclip and nothing else: no
+// dialog program to find, so Update key… reads the clipboard.
+func startTrayWithoutDialogs(t *testing.T, d *desktop) testenv.TrayItem {
+	t.Helper()
+	bin := filepath.Join(d.env.Dir, "bin")
+	xclip, _ := exec.LookPath("xclip")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(xclip, filepath.Join(bin, "xclip")); err != nil {
+		t.Fatal(err)
+	}
+	d.env.Set("PATH", bin)
+	_, it := d.startTray(t)
+	d.env.Set("PATH", "")
+	return it
+}
+
 // copyToClipboard puts text on the clipboard as a user's copy would: xclip owns the selection in
 // the foreground until one paste has been served.
 func copyToClipboard(t *testing.T, d *desktop, text string) {
@@ -548,18 +566,7 @@ func TestTrayPasteFromClipboard(t *testing.T) {
 	d.api.SetAccepted(keyA, keyB)
 	d.env.SecretToolStore(t, keyA)
 
-	// The tray's PATH holds xclip and nothing else: no dialog program to find.
-	bin := filepath.Join(d.env.Dir, "bin")
-	xclip, _ := exec.LookPath("xclip")
-	if err := os.MkdirAll(bin, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(xclip, filepath.Join(bin, "xclip")); err != nil {
-		t.Fatal(err)
-	}
-	d.env.Set("PATH", bin)
-	_, it := d.startTray(t)
-	d.env.Set("PATH", "")
+	it := startTrayWithoutDialogs(t, d)
 	m, _ := waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
 	if len(m) < 7 || m[6].Label != tray.LabelPasteKey {
 		t.Fatalf("without a dialog program the menu is %q, want %q as its seventh entry", menuText(m), tray.LabelPasteKey)

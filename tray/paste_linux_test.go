@@ -2,7 +2,6 @@ package tray_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,17 +97,7 @@ func TestTrayPasteFromClipboardMistakes(t *testing.T) {
 	d.api.SetAccepted(keyA, keyB, keyC, keyD)
 	d.env.SecretToolStore(t, keyA)
 
-	bin := filepath.Join(d.env.Dir, "bin")
-	xclip, _ := exec.LookPath("xclip")
-	if err := os.MkdirAll(bin, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(xclip, filepath.Join(bin, "xclip")); err != nil {
-		t.Fatal(err)
-	}
-	d.env.Set("PATH", bin)
-	_, it := d.startTray(t)
-	d.env.Set("PATH", "")
+	it := startTrayWithoutDialogs(t, d)
 	waitMenu(t, it, "Claude key: OK · "+last4(keyA), 10*time.Second)
 
 	copyText := func(text string) { copyToClipboard(t, d, text) }
