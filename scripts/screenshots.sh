@@ -7,9 +7,10 @@
 #   tray-<state>.png, menu-<state>.png     the panel and the open menu: ok, rejected, nokey
 #   details.png, key-dialog.png            the Details window and the Update key dialog
 #   notification.png                       the "key rejected" notification
+#   menu-profiles.png                      the open menu with two profiles (default and work)
 # Usage: scripts/screenshots.sh [folder]      (default: screenshots/ at the top of the repository)
 # The README shows the copies in docs/tray/; after a change, look at the new ones and copy them:
-#   cp screenshots/{icons,menu-ok,menu-rejected,menu-nokey,details,key-dialog,notification}.png docs/tray/
+#   cp screenshots/{icons,menu-ok,menu-rejected,menu-nokey,menu-profiles,details,key-dialog,notification}.png docs/tray/
 # Needs: xvfb xfce4-panel dunst zenity xdotool gnome-keyring libsecret-tools imagemagick dbus.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$root"
 # CI=true: a missing desktop component is an error here, not a silent skip.
-CI=true CLAUDE_KEYTRAY_SCREENSHOTS="$out" go test ./tray/ -run '^TestTrayScreenshots$' -count=1 -v
+CI=true CLAUDE_KEYTRAY_SCREENSHOTS="$out" go test ./tray/ -run '^(TestTrayScreenshots|TestTrayProfiles)$' -count=1 -v
 # One row per state: dark 1x, light 1x, dark 2x, light 2x.
 rows=""
 for s in ok unverified rejected nokey error; do

@@ -759,6 +759,46 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 // TestTrayScreenshots opens the menu by clicking the icon in the panel, in the ok and rejected
 // states, and saves the tray and the open menu. It checks that the panel draws the icon by
 // state and that the click opens the menu. scripts/screenshots.sh sets
+// saveOpenMenu clicks the tray icon, saves the open menu (with the icon) to path, and closes it
+// again with Escape. closed is the screen before the click, with the pointer off the icon.
+func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
+	t.Helper()
+	sw, sh := d.env.ScreenSize(t)
+	// The plugin sits at the right end of the bottom panel; ours is its only icon.
+	iconBox := image.Rect(sw-testenv.PanelHeight, sh-testenv.PanelHeight, sw, sh)
+	t0 := time.Now()
+	d.env.ClickAt(t, iconBox.Min.X+iconBox.Dx()/2, iconBox.Min.Y+iconBox.Dy()/2)
+	var open image.Image
+	var menu image.Rectangle
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		time.Sleep(300 * time.Millisecond)
+		open = d.env.Screenshot(t)
+		menu = diffBox(closed, open)
+		if menu.Dx() > 150 && menu.Dy() > 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clicking the icon opened no menu (changed area %v)", menu)
+		}
+	}
+	t.Logf("%s: menu open %v after the click", filepath.Base(path), time.Since(t0).Round(time.Millisecond))
+	savePNG(t, path, crop(open, menu.Union(iconBox).Inset(-12).Intersect(open.Bounds())))
+	d.env.Key(t, "Escape")
+	d.env.MovePointer(t, sw/2, sh/2)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		now := d.env.Screenshot(t)
+		if diffBox(closed, now).Dy() <= testenv.PanelHeight {
+			break
+		}
+		if time.Now().After(deadline) {
+			savePNG(t, filepath.Join(filepath.Dir(path), "failed-"+filepath.Base(path)), now)
+			t.Fatalf("the menu did not close on Escape (changed area %v)", diffBox(closed, now))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
 // CLAUDE_KEYTRAY_SCREENSHOTS to keep the pictures.
 func TestTrayScreenshots(t *testing.T) {
 	t.Parallel()
@@ -789,38 +829,7 @@ func TestTrayScreenshots(t *testing.T) {
 		closed := d.stableScreen(t)
 		t.Logf("%s: screen stable after %v", state, time.Since(t0).Round(time.Millisecond))
 		savePNG(t, filepath.Join(dir, "tray-"+state+".png"), crop(closed, image.Rect(sw-240, sh-testenv.PanelHeight-8, sw, sh)))
-		t0 = time.Now()
-		d.env.ClickAt(t, iconBox.Min.X+iconBox.Dx()/2, iconBox.Min.Y+iconBox.Dy()/2)
-		var open image.Image
-		var menu image.Rectangle
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			time.Sleep(300 * time.Millisecond)
-			open = d.env.Screenshot(t)
-			menu = diffBox(closed, open)
-			if menu.Dx() > 150 && menu.Dy() > 100 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("clicking the icon opened no menu (changed area %v)", menu)
-			}
-		}
-		t.Logf("%s: menu open %v after the click", state, time.Since(t0).Round(time.Millisecond))
-		savePNG(t, filepath.Join(dir, "menu-"+state+".png"), crop(open, menu.Union(iconBox).Inset(-12).Intersect(open.Bounds())))
-		d.env.Key(t, "Escape")
-		d.env.MovePointer(t, sw/2, sh/2)
-		deadline = time.Now().Add(5 * time.Second)
-		for {
-			now := d.env.Screenshot(t)
-			if diffBox(closed, now).Dy() <= testenv.PanelHeight {
-				break
-			}
-			if time.Now().After(deadline) {
-				savePNG(t, filepath.Join(dir, "failed-"+state+".png"), now)
-				t.Fatalf("the menu did not close on Escape (changed area %v)", diffBox(closed, now))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		d.saveOpenMenu(t, closed, filepath.Join(dir, "menu-"+state+".png"))
 		return crop(closed, iconBox)
 	}
 

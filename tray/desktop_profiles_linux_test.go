@@ -1,6 +1,7 @@
 package tray_test
 
 import (
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,13 @@ func TestTrayProfiles(t *testing.T) {
 	}
 	if icon := iconState(t, it.Icon(t)); icon != assets.Ok {
 		t.Fatalf("icon %v, want ok", icon)
+	}
+	// The open menu with two profiles, for scripts/screenshots.sh (which sets the folder).
+	if dir := os.Getenv("CLAUDE_KEYTRAY_SCREENSHOTS"); dir != "" {
+		sw, sh := d.env.ScreenSize(t)
+		d.env.SetBackground(t, color.RGBA{0x3a, 0x4a, 0x5c, 0xff})
+		d.env.MovePointer(t, sw/2, sh/2)
+		d.saveOpenMenu(t, d.stableScreen(t), filepath.Join(dir, "menu-profiles.png"))
 	}
 	if r := d.env.Run(t, "key"); strings.TrimSpace(r.Stdout) != keyDefault {
 		t.Fatalf("key in an unbound folder before the switch: exit %d %q", r.ExitCode, r.Stderr)
