@@ -799,6 +799,7 @@ func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
 // CLAUDE_KEYTRAY_SCREENSHOTS to keep the pictures.
 func TestTrayScreenshots(t *testing.T) {
 	t.Parallel()
