@@ -756,9 +756,6 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 	}
 }
 
-// TestTrayScreenshots opens the menu by clicking the icon in the panel, in the ok and rejected
-// states, and saves the tray and the open menu. It checks that the panel draws the icon by
-// state and that the click opens the menu. scripts/screenshots.sh sets
 // saveOpenMenu clicks the tray icon, saves the open menu (with the icon) to path, and closes it
 // again with Escape. closed is the screen before the click, with the pointer off the icon.
 func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
@@ -800,6 +797,9 @@ func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
 	}
 }
 
+// TestTrayScreenshots opens the menu by clicking the icon in the panel, in the ok and rejected
+// states, and saves the tray and the open menu. It checks that the panel draws the icon by
+// state and that the click opens the menu. scripts/screenshots.sh sets
 // CLAUDE_KEYTRAY_SCREENSHOTS to keep the pictures.
 func TestTrayScreenshots(t *testing.T) {
 	t.Parallel()
