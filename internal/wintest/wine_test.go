@@ -417,24 +417,36 @@ func (w *wineWorld) wantKey(t *testing.T, console, want string) {
 
 func (w *wineWorld) status(t *testing.T, console string) auth.Status {
 	t.Helper()
+	st, err := w.tryStatus(t, console)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// tryStatus runs status --json once; an answer that is not a status is an error.
+func (w *wineWorld) tryStatus(t *testing.T, console string) (auth.Status, error) {
+	t.Helper()
 	r := w.wine(t, "", console, "status", "--json")
 	var st auth.Status
 	if err := json.Unmarshal([]byte(r.Stdout), &st); err != nil {
-		t.Fatalf("status --json: %v\n%s%s", err, r.Stdout, r.Stderr)
+		return st, fmt.Errorf("status --json (exit %d): %v\n%s%s", r.ExitCode, err, r.Stdout, r.Stderr)
 	}
-	return st
+	return st, nil
 }
 
 func (w *wineWorld) waitStatus(t *testing.T, console, what string, timeout time.Duration, ok func(auth.Status) bool) auth.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		st := w.status(t, console)
-		if ok(st) {
+		// While wine starts Explorer's desktop and the tray, a status run can come back empty;
+		// only the answer at the deadline counts.
+		st, err := w.tryStatus(t, console)
+		if err == nil && ok(st) {
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s; status %+v\nlog:\n%s", timeout, what, st.Daemon, w.log(t))
+			t.Fatalf("waited %v for %s; status %+v (%v)\nlog:\n%s", timeout, what, st.Daemon, err, w.log(t))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
