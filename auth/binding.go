@@ -29,7 +29,7 @@ func resolveBindings(bs []Binding) []resolvedBinding {
 }
 
 // ResolveProfile is the profile for a helper call from folder cwd: the binding whose folder is
-// the longest prefix of cwd, else the default profile. cwd "" (not known: Windows, macOS, a
+// the longest prefix of cwd, else the default profile. cwd "" (not known: Windows, a
 // process that is gone) gets the default profile.
 func ResolveProfile(cfg Config, cwd string) string {
 	return pickBinding(resolveBindings(cfg.Bindings), cfg.CurrentProfile(), cwd)

@@ -3,14 +3,18 @@ package procchain
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
+	"path/filepath"
 	"strings"
 
+	"github.com/shirou/gopsutil/v4/process"
 	"golang.org/x/sys/unix"
 )
 
 // On macOS the chain is read with sysctl: kern.proc.pid gives the parent and the start
-// time, kern.procargs2 the executable path, the arguments and the environment. macOS has no
-// /proc/<pid>/cwd, so project settings are not consulted for the helper TTL there.
+// time, kern.procargs2 the executable path, the arguments and the environment. The working
+// folder comes from libproc's proc_pidinfo (PROC_PIDVNODEPATHINFO), which gopsutil calls
+// without cgo.
 
 func lookup(pid int) (entry, bool) {
 	kp, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
@@ -75,12 +79,22 @@ func ExeArgs(pid int) (string, []string) {
 	return exe, argv
 }
 
-// EnvCwd is the environment pid started with; macOS does not tell the working folder.
+// EnvCwd is the environment pid started with and its working folder; both are readable for
+// our own user's processes only.
 func EnvCwd(pid int) ([]string, string) {
 	_, _, env := procArgs2(pid)
-	return env, ""
+	return env, Cwd(pid)
 }
 
-// Cwd is "": reading another process's working folder needs proc_pidinfo from libproc, which a
-// build without cgo cannot call. Callers treat it as unknown.
-func Cwd(pid int) string { return "" }
+// Cwd is pid's working folder as the kernel knows it (links resolved: /tmp is /private/tmp);
+// "" when it cannot be read (another user's process, one that has ended).
+func Cwd(pid int) string {
+	if pid <= 0 || pid > math.MaxInt32 {
+		return ""
+	}
+	cwd, err := (&process.Process{Pid: int32(pid)}).Cwd()
+	if err != nil || !filepath.IsAbs(cwd) {
+		return ""
+	}
+	return cwd
+}
