@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/socketpath"
@@ -53,17 +52,9 @@ func DefaultPaths() (Paths, error) {
 	if err != nil {
 		return Paths{}, fmt.Errorf("finding the home folder: %w (set HOME)", err)
 	}
-	var configDir, stateDir string
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		d, err := os.UserConfigDir()
-		if err != nil {
-			return Paths{}, fmt.Errorf("finding the user config folder: %w", err)
-		}
-		configDir = filepath.Join(d, AppName)
-		stateDir = filepath.Join(configDir, "state")
-	} else {
-		configDir = filepath.Join(xdgDir("XDG_CONFIG_HOME", home, ".config"), AppName)
-		stateDir = filepath.Join(xdgDir("XDG_STATE_HOME", home, filepath.Join(".local", "state")), AppName)
+	configDir, stateDir, err := socketpath.AppDirs(home)
+	if err != nil {
+		return Paths{}, fmt.Errorf("finding the user config folder: %w", err)
 	}
 	return PathsIn(home, claude.Locate(home, stateDir), configDir, stateDir, socketpath.Dir()), nil
 }
@@ -82,7 +73,7 @@ func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir strin
 		StateFile:    filepath.Join(stateDir, "state.json"),
 		CallersFile:  filepath.Join(stateDir, "callers.json"),
 		NotesFile:    filepath.Join(stateDir, "notified.json"),
-		SocketRecord: filepath.Join(stateDir, "socket-dir"),
+		SocketRecord: filepath.Join(stateDir, socketpath.RecordFileName),
 		RuntimeDir:   runtimeDir,
 	}
 	if runtimeDir != "" {
@@ -90,11 +81,4 @@ func PathsIn(home string, cl claude.Files, configDir, stateDir, runtimeDir strin
 		p.LockFile = filepath.Join(runtimeDir, LockFileName)
 	}
 	return p
-}
-
-func xdgDir(env, home, fallback string) string {
-	if d := os.Getenv(env); d != "" && filepath.IsAbs(d) {
-		return d
-	}
-	return filepath.Join(home, fallback)
 }

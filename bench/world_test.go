@@ -20,6 +20,7 @@ import (
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/claude"
 	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
@@ -210,10 +211,13 @@ func (w *world) instanceDirs(name string) map[string]string {
 
 // engineProc is a running daemon or tray.
 type engineProc struct {
-	name    string
-	cmd     *exec.Cmd
-	env     []string
-	socket  string
+	name   string
+	cmd    *exec.Cmd
+	env    []string
+	socket string
+	// record is the state folder's socket record, read for the socket when the engine runs
+	// without XDG_RUNTIME_DIR.
+	record  string
 	logFile string
 	errFile string
 	started time.Time
@@ -236,6 +240,7 @@ func (w *world) startEngine(name, bin string, env []string, args ...string) *eng
 		name:    name,
 		env:     env,
 		socket:  filepath.Join(get("XDG_RUNTIME_DIR"), auth.AppName, "control.sock"),
+		record:  filepath.Join(get("XDG_STATE_HOME"), auth.AppName, socketpath.RecordFileName),
 		logFile: filepath.Join(get("XDG_STATE_HOME"), auth.AppName, "claude-keytray.log"),
 		errFile: filepath.Join(w.dir, name+".stderr"),
 		done:    make(chan struct{}),
@@ -251,6 +256,9 @@ func (w *world) startEngine(name, bin string, env []string, args ...string) *eng
 	p.cmd.Env, p.cmd.Dir = env, w.env.Home()
 	p.cmd.Stdout, p.cmd.Stderr = errf, errf
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if get("XDG_RUNTIME_DIR") == "" {
+		p.socket = "" // known once the daemon has recorded its private folder (waitReady)
+	}
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		w.t.Fatalf("start %s: %v", name, err)
@@ -296,8 +304,13 @@ func (p *engineProc) waitReady(t *testing.T, limit time.Duration) (sock, key tim
 	t.Helper()
 	deadline := p.started.Add(limit)
 	for {
+		if p.socket == "" {
+			if dir := socketpath.ReadRecord(p.record); dir != "" {
+				p.socket = filepath.Join(dir, socketpath.FileName)
+			}
+		}
 		c, err := net.Dial("unix", p.socket)
-		if err == nil {
+		if p.socket != "" && err == nil {
 			sock = time.Since(p.started)
 			c.Close()
 			break

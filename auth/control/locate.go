@@ -8,13 +8,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/claude-keytray/claude-keytray/auth"
+	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 )
 
 // SocketFileName is the socket's name inside its private folder.
-const SocketFileName = "control.sock"
+const SocketFileName = socketpath.FileName
 
 // UnsafeSocketError means a socket path, its folder or the process listening on it is not the
 // user's own: nothing is sent to it and nothing it says is believed. It counts as "no daemon
@@ -39,7 +39,7 @@ func candidates(p auth.Paths) []string {
 	if p.Socket != "" {
 		out = append(out, p.Socket)
 	}
-	if dir := readRecord(p.SocketRecord); dir != "" {
+	if dir := socketpath.ReadRecord(p.SocketRecord); dir != "" {
 		if s := filepath.Join(dir, SocketFileName); s != p.Socket {
 			out = append(out, s)
 		}
@@ -132,24 +132,6 @@ func checkServer(conn net.Conn, sock string) error {
 	return nil
 }
 
-// readRecord returns the folder the daemon recorded in path, or "" when there is none usable.
-// The record lives in the user's own state folder; what it names is checked like any socket
-// folder before use.
-func readRecord(path string) string {
-	if path == "" {
-		return ""
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	dir := strings.TrimSpace(string(b))
-	if !filepath.IsAbs(dir) {
-		return ""
-	}
-	return dir
-}
-
 // writeRecord replaces the record atomically, private to the user.
 func writeRecord(path, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -201,7 +183,7 @@ func ListenFor(p auth.Paths) (net.Listener, *Lock, error) {
 		}
 		return nil, nil, errors.New("the control socket path is empty; set XDG_RUNTIME_DIR")
 	}
-	dir := readRecord(p.SocketRecord)
+	dir := socketpath.ReadRecord(p.SocketRecord)
 	if dir == "" || checkPrivateDir(dir) != nil {
 		var err error
 		// MkdirTemp creates the folder itself (0700, a name nobody could guess and take first).
@@ -227,7 +209,7 @@ func ListenFor(p auth.Paths) (net.Listener, *Lock, error) {
 
 // heldElsewhere reports whether a daemon holds the lock in the recorded folder.
 func heldElsewhere(record string) (int, bool) {
-	dir := readRecord(record)
+	dir := socketpath.ReadRecord(record)
 	if dir == "" || checkPrivateDir(dir) != nil {
 		return 0, false
 	}

@@ -21,7 +21,12 @@ func main() {
 	if len(os.Args) > 1 || os.Getenv("CLAUDE_KEYTRAY_PROFILE") != "" {
 		execFull(false)
 	}
+	// The usual socket first; when nothing listens there (no XDG_RUNTIME_DIR, as on macOS, or
+	// its folder was taken), the private folder the daemon recorded.
 	key, asked := askDaemon(socketpath.Path())
+	if key == nil && !asked {
+		key, asked = askDaemon(socketpath.Recorded())
+	}
 	if key == nil {
 		execFull(asked)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/control"
+	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 	"github.com/claude-keytray/claude-keytray/internal/testenv"
 )
 
@@ -70,7 +71,16 @@ func (w *daemonWorld) newKey() string {
 	return k
 }
 
+// socket is the daemon's socket: the usual one, or without XDG_RUNTIME_DIR the one in the
+// private folder the daemon recorded ("" until it has).
 func (w *daemonWorld) socket() string {
+	if w.env.Get("XDG_RUNTIME_DIR") == "" {
+		dir := socketpath.ReadRecord(filepath.Join(w.env.Get("XDG_STATE_HOME"), "claude-keytray", socketpath.RecordFileName))
+		if dir == "" {
+			return ""
+		}
+		return filepath.Join(dir, socketpath.FileName)
+	}
 	return filepath.Join(w.env.RuntimeDir, "claude-keytray", "control.sock")
 }
 
@@ -171,15 +181,16 @@ func (w *daemonWorld) startDaemon() *testenv.Proc {
 // waitDaemon polls the daemon's status over the control API until cond holds.
 func (w *daemonWorld) waitDaemon(p *testenv.Proc, what string, timeout time.Duration, cond func(auth.Status) bool) auth.Status {
 	w.t.Helper()
-	c := control.NewClient(w.socket())
-	defer c.Close()
 	deadline := time.Now().Add(timeout)
 	var last auth.Status
 	var lastErr error
 	for {
+		// A new client each time: the socket may be recorded only once the daemon is up.
+		c := control.NewClient(w.socket())
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st, err := c.Status(ctx)
 		cancel()
+		c.Close()
 		if err == nil {
 			last, lastErr = st, nil
 			if cond(st) {

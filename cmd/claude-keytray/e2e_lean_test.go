@@ -165,6 +165,45 @@ func TestLeanHelperWithDaemon(t *testing.T) {
 	})
 }
 
+// TestLeanHelperRecordedSocket: without XDG_RUNTIME_DIR (macOS, su, ssh without logind) the
+// daemon listens in a private folder it records in the state folder. The fast path reads that
+// record and gets the key from the daemon by itself, as it does from the usual socket.
+func TestLeanHelperRecordedSocket(t *testing.T) {
+	t.Parallel()
+	w := newDaemonWorld(t)
+	w.env.Set("XDG_RUNTIME_DIR", "")
+	ways := helperWays(t, w.env)
+	k := w.newKey()
+	w.api.SetAccepted(k)
+	w.env.SecretToolStore(t, k)
+	p := w.startDaemon()
+	sock := w.socket()
+	if st := w.status(); st.Daemon.Socket != sock || strings.HasPrefix(sock, w.env.RuntimeDir) {
+		t.Fatalf("the daemon listens on %q, status says %q; want a recorded private folder outside %s", sock, st.Daemon.Socket, w.env.RuntimeDir)
+	}
+	before := w.keyRequests()
+	sameFromEach(t, w.env, ways, k+"\n", 0, nil)
+	if got := w.waitKeyRequests(before+len(ways)) - before; got != len(ways) {
+		t.Fatalf("the daemon served %d key requests for %d helper calls, want one each", got, len(ways))
+	}
+	// claude-keytray-key with no claude-keytray next to it can only answer from its own request.
+	alone := filepath.Join(w.env.Dir, "lean-alone", "claude-keytray-key")
+	b, err := os.ReadFile(testenv.LeanBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.env.WriteFile(t, alone, string(b), 0o700)
+	if r := w.env.Exec(t, "", alone); r.ExitCode != 0 || r.Stdout != k+"\n" || r.Stderr != "" {
+		t.Fatalf("claude-keytray-key alone, socket recorded in the state folder: exit %d, stdout %s, stderr %q; want the key",
+			r.ExitCode, auth.Fingerprint(strings.TrimSpace(r.Stdout)), r.Stderr)
+	}
+	// The daemon gone, its record stays: every way falls back to the keychain.
+	if !p.Stop(10 * time.Second) {
+		t.Fatalf("the daemon did not stop on SIGTERM:\n%s", p)
+	}
+	sameFromEach(t, w.env, ways, k+"\n", 0, nil)
+}
+
 func TestLeanHelperWithoutDaemon(t *testing.T) {
 	t.Parallel()
 	t.Run("no key stored", func(t *testing.T) {
