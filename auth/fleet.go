@@ -34,6 +34,11 @@ type Fleet struct {
 	loops sync.WaitGroup
 	// cwds caches the working folder of helper callers (a Claude Code process does not move).
 	cwds map[callerID]string
+
+	// statusMu makes each status, and its publication, one step after another: statusSeq
+	// numbers them, so a status computed before another is never shown after it.
+	statusMu  sync.Mutex
+	statusSeq uint64
 }
 
 // member is one profile's engine and what it was made from.
@@ -292,9 +297,8 @@ func (f *Fleet) start(m *member) {
 // forward republishes a profile's event on the fleet's bus with the whole status.
 func (f *Fleet) forward(name string, ev Event) {
 	ev.Profile = name
-	st := f.Status()
-	ev.Status = &st
-	f.events.publish(ev)
+	f.reloadIfChanged()
+	f.publishStatus(ev)
 }
 
 // Subscribe returns every profile's events (Event.Profile names it) and a status event after
@@ -377,6 +381,26 @@ func (f *Fleet) SetDaemon(d DaemonStatus) {
 // profile's own status in Profiles.
 func (f *Fleet) Status() Status {
 	f.reloadIfChanged()
+	f.statusMu.Lock()
+	defer f.statusMu.Unlock()
+	return f.statusLocked()
+}
+
+// publishStatus publishes ev with the status as it is now; no status computed later is
+// published before it.
+func (f *Fleet) publishStatus(ev Event) {
+	f.statusMu.Lock()
+	defer f.statusMu.Unlock()
+	st := f.statusLocked()
+	ev.Status = &st
+	if ev.Kind == EventStatus {
+		ev.Message = string(st.State)
+	}
+	f.events.publish(ev)
+}
+
+// statusLocked is Status, with statusMu held.
+func (f *Fleet) statusLocked() Status {
 	cfg := f.Config()
 	cur := cfg.CurrentProfile()
 	var top Status
@@ -389,6 +413,8 @@ func (f *Fleet) Status() Status {
 		all = append(all, st)
 	}
 	top.Profiles = all
+	f.statusSeq++
+	top.Seq = f.statusSeq
 	return top
 }
 
@@ -571,8 +597,7 @@ func (f *Fleet) Reload() error {
 		f.start(m)
 	}
 	f.opts.Base.Logger.Info("profiles", "names", strings.Join(cfg.ProfileNames(), ","), "default", cfg.CurrentProfile(), "bindings", len(cfg.Bindings))
-	st := f.Status()
-	f.events.publish(Event{Kind: EventStatus, Time: time.Now().UTC(), Message: string(st.State), Status: &st})
+	f.publishStatus(Event{Kind: EventStatus, Time: time.Now().UTC()})
 	return nil
 }
 

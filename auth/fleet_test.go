@@ -320,3 +320,62 @@ func TestFleetSharedProblemOnce(t *testing.T) {
 		t.Fatalf("%d notifications about ANTHROPIC_API_KEY, want 1: %q", n, tf.note.All())
 	}
 }
+
+// Statuses are numbered as they are computed, and published in that order: a status computed
+// before a profile change never reaches a subscriber after the one computed after it, however
+// the calls interleave.
+func TestFleetStatusOrder(t *testing.T) {
+	tf := newTestFleet(t, `{"profiles": {"work": {}, "spare": {}}}`)
+	events, unsubscribe := tf.f.Subscribe()
+	defer unsubscribe()
+	names := []string{"work", "spare", auth.DefaultProfile}
+	var wg sync.WaitGroup
+	for g := range 3 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				if err := tf.f.UseProfile(names[(g+i)%len(names)]); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			last := uint64(0)
+			for range 50 {
+				st := tf.f.Status()
+				if st.Seq <= last {
+					t.Errorf("Status numbered %d after %d from the same caller", st.Seq, last)
+				}
+				last = st.Seq
+			}
+		}()
+	}
+	wg.Wait()
+	if err := tf.f.UseProfile("spare"); err != nil {
+		t.Fatal(err)
+	}
+	// The last change published the status just before this one (no loop runs to publish more).
+	lastSeq := tf.f.Status().Seq - 1
+	var got []auth.Status
+	for len(got) == 0 || got[len(got)-1].Seq < lastSeq {
+		select {
+		case ev := <-events:
+			if ev.Status == nil || ev.Status.Seq == 0 {
+				t.Fatalf("event %+v carries no numbered status", ev)
+			}
+			got = append(got, *ev.Status)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no status %d within 5 s; got %d events, the last %d", lastSeq, len(got), got[len(got)-1].Seq)
+		}
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Seq <= got[i-1].Seq {
+			t.Fatalf("event %d has status %d after %d", i, got[i].Seq, got[i-1].Seq)
+		}
+	}
+	if last := got[len(got)-1]; last.Seq != lastSeq || last.Profile != "spare" {
+		t.Fatalf("the last status is %d naming %q, want %d naming spare", last.Seq, last.Profile, lastSeq)
+	}
+}

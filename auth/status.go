@@ -47,6 +47,9 @@ type Status struct {
 	Problems []Problem `json:"problems"`
 	// EffectiveCredential is what Claude Code started now in the user's home will use.
 	EffectiveCredential claude.Credential `json:"effective_credential"`
+	// Seq orders the statuses of one Fleet (later ones are greater); 0 when unknown. Not sent:
+	// it only lets a subscriber drop a status older than the one it shows.
+	Seq uint64 `json:"-"`
 }
 
 // KeyStatus describes the key without revealing it.

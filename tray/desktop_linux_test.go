@@ -760,6 +760,13 @@ func TestTrayWithoutSessionBus(t *testing.T) {
 // again with Escape. closed is the screen before the click, with the pointer off the icon.
 func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
 	t.Helper()
+	d.saveOpenMenuKeys(t, closed, path)
+}
+
+// saveOpenMenuKeys is saveOpenMenu with keys pressed in the open menu before the picture (Down
+// to walk the entries, Right to open a submenu).
+func (d *desktop) saveOpenMenuKeys(t *testing.T, closed image.Image, path string, keys ...string) {
+	t.Helper()
 	sw, sh := d.env.ScreenSize(t)
 	// The plugin sits at the right end of the bottom panel; ours is its only icon.
 	iconBox := image.Rect(sw-testenv.PanelHeight, sh-testenv.PanelHeight, sw, sh)
@@ -780,6 +787,19 @@ func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
 		}
 	}
 	t.Logf("%s: menu open %v after the click", filepath.Base(path), time.Since(t0).Round(time.Millisecond))
+	if len(keys) > 0 {
+		for _, k := range keys {
+			d.env.Key(t, k)
+		}
+		shown := menu
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			time.Sleep(300 * time.Millisecond)
+			open = d.env.Screenshot(t)
+			if menu = diffBox(closed, open); menu != shown || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
 	savePNG(t, path, crop(open, menu.Union(iconBox).Inset(-12).Intersect(open.Bounds())))
 	d.env.Key(t, "Escape")
 	d.env.MovePointer(t, sw/2, sh/2)
@@ -789,6 +809,8 @@ func (d *desktop) saveOpenMenu(t *testing.T, closed image.Image, path string) {
 		if diffBox(closed, now).Dy() <= testenv.PanelHeight {
 			break
 		}
+		// A submenu closes first; one more Escape for the menu.
+		d.env.Key(t, "Escape")
 		if time.Now().After(deadline) {
 			savePNG(t, filepath.Join(filepath.Dir(path), "failed-"+filepath.Base(path)), now)
 			t.Fatalf("the menu did not close on Escape (changed area %v)", diffBox(closed, now))

@@ -19,6 +19,7 @@ const (
 	LabelHelp         = "Help"
 	LabelAbout        = "About " + DisplayName
 	LabelRefreshNow   = "Refresh now"
+	LabelMoreProfiles = "More profiles"
 	LabelRefreshing   = "Refreshing…"
 	LabelUpdateKey    = "Update key…"
 	LabelPasteKey     = "Paste key from clipboard"

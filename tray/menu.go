@@ -158,8 +158,14 @@ func (m *Menu) follow(ctx context.Context, events <-chan auth.Event) {
 	}
 }
 
+// setStatus shows st, unless it is older than the status shown (an event computed before a
+// click's own status can arrive after it).
 func (m *Menu) setStatus(st auth.Status) {
 	m.mu.Lock()
+	if st.Seq != 0 && st.Seq < m.st.Seq {
+		m.mu.Unlock()
+		return
+	}
 	m.st = st
 	m.mu.Unlock()
 	m.redraw()
@@ -263,18 +269,18 @@ func (m *Menu) build(ctx context.Context) {
 	it.status = systray.AddMenuItem(v.Status.Label, "Show the details: key, source, last check and problems")
 	it.refreshLine = systray.AddMenuItem(v.RefreshLine.Label, "")
 	if m.opt.Profiles != nil {
-		it.profiles = &profileItems{}
+		it.profiles = &profileItems{ctx: ctx}
 		m.buildProfileLines(it.profiles)
 	}
 	systray.AddSeparator()
 	it.addKey = systray.AddMenuItem(v.AddKey.Label, "Store a key, checked with the API first")
 	it.refreshNow = systray.AddMenuItem(v.RefreshNow.Label, "Read the key again and check it with the API")
 	if it.profiles != nil {
-		m.buildSubmenu(&it.profiles.refreshParent, &it.profiles.refresh, LabelRefreshNow, "Read the profile's key again and check it with the API")
+		m.buildSubmenu(&it.profiles.refreshParent, LabelRefreshNow, "Refresh one profile's key")
 	}
 	it.updateKey = systray.AddMenuItem(v.UpdateKey.Label, "Store a new key, checked with the API first")
 	if it.profiles != nil {
-		m.buildSubmenu(&it.profiles.updateParent, &it.profiles.update, LabelUpdateKey, "Store a new key for the profile, checked with the API first")
+		m.buildSubmenu(&it.profiles.updateParent, LabelUpdateKey, "Store a new key for one profile")
 	}
 	if v.HasStartAtLogin {
 		it.startAtLogin = systray.AddMenuItemCheckbox(v.StartAtLogin.Label, "Start "+DisplayName+" when you log in", v.StartAtLogin.Checked)

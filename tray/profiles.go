@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"fyne.io/systray"
@@ -21,21 +22,29 @@ type Profiles interface {
 	UpdateProfileKey(ctx context.Context, name, raw string, opt auth.UpdateOptions) (auth.Status, error)
 }
 
-// maxProfileItems is how many profiles the menu lists; the items exist from the start (hidden
-// while unused) because systray can only append items, and the profiles sit mid-menu.
+// maxProfileItems is how many profiles the menu lists on its own lines; the items exist from the
+// start (hidden while unused) because systray can only append items, and the profiles sit
+// mid-menu. Any further profiles are listed in the More profiles submenu right after them, and
+// the Refresh now and Update key… submenus have an entry for every profile: a submenu can grow
+// at its end, so those items are made when a profile first needs one.
 const maxProfileItems = 12
 
 // profileItems are the menu's items for profiles: one radio-style line each (ticked: the
 // default), and a submenu entry each under Refresh now and Update key….
 type profileItems struct {
-	lines, refresh, update      [maxProfileItems]*systray.MenuItem
+	lines                       [maxProfileItems]*systray.MenuItem
+	more                        *systray.MenuItem
+	moreLines, refresh, update  []*systray.MenuItem
 	refreshParent, updateParent *systray.MenuItem
+	// ctx ends the click handlers of items made after build.
+	ctx context.Context
 }
 
-// ProfileView is the part of the View about profiles; empty with one profile.
+// ProfileView is the part of the View about profiles; empty with one profile. Lines are the
+// profiles on the menu's own lines, MoreLines those in the More profiles submenu.
 type ProfileView struct {
-	Lines, Refresh, Update      []ItemView
-	RefreshParent, UpdateParent ItemView
+	Lines, MoreLines, Refresh, Update []ItemView
+	More, RefreshParent, UpdateParent ItemView
 }
 
 // several reports whether the tray shows profiles: more than one exists and it can switch them.
@@ -46,6 +55,7 @@ func (m *Menu) several() bool {
 // profileView draws the profile lines and submenus from the status.
 func (m *Menu) profileView() ProfileView {
 	var pv ProfileView
+	pv.More = ItemView{Hidden: true}
 	if !m.several() {
 		pv.RefreshParent.Hidden, pv.UpdateParent.Hidden = true, true
 		return pv
@@ -56,12 +66,23 @@ func (m *Menu) profileView() ProfileView {
 	}
 	pv.UpdateParent = ItemView{Label: LabelUpdateKey, Enabled: !m.updating}
 	for i, p := range m.st.Profiles {
-		if i == maxProfileItems {
-			break
+		line := ItemView{Label: ProfileLineLabel(m.opt.StatusLine, p), Enabled: true, Checked: p.Default}
+		if i < maxProfileItems {
+			pv.Lines = append(pv.Lines, line)
+		} else {
+			pv.MoreLines = append(pv.MoreLines, line)
 		}
-		pv.Lines = append(pv.Lines, ItemView{Label: ProfileLineLabel(m.opt.StatusLine, p), Enabled: true, Checked: p.Default})
 		pv.Refresh = append(pv.Refresh, ItemView{Label: p.Profile, Enabled: !m.refreshing})
 		pv.Update = append(pv.Update, ItemView{Label: p.Profile, Enabled: !m.updating})
+	}
+	if n := len(pv.MoreLines); n > 0 {
+		pv.More = ItemView{Label: LabelMoreProfiles + " (" + strconv.Itoa(n) + ")", Enabled: true}
+		for _, l := range pv.MoreLines {
+			if l.Checked {
+				// The default is among them: say so on the submenu's own line.
+				pv.More.Label += " · default: " + m.st.Profile
+			}
+		}
 	}
 	return pv
 }
@@ -135,29 +156,52 @@ func (m *Menu) severalIconTooltip() (assets.State, string) {
 	return IconState(worst), "Claude keys\n" + strings.Join(lines, "\n")
 }
 
-// buildProfiles adds the profile lines; called by build at their place in the menu.
+// buildProfileLines adds the profile lines and the More profiles submenu; called by build at
+// their place in the menu.
 func (m *Menu) buildProfileLines(it *profileItems) {
 	for i := range it.lines {
-		it.lines[i] = systray.AddMenuItemCheckbox("", "Make this the default profile: what Claude Code gets in a folder without a binding", false)
+		it.lines[i] = systray.AddMenuItemCheckbox("", profileLineTip, false)
 		it.lines[i].Hide()
 	}
+	it.more = systray.AddMenuItem(LabelMoreProfiles, "The other profiles; choose one to make it the default")
+	it.more.Hide()
 }
 
-func (m *Menu) buildSubmenu(parent **systray.MenuItem, items *[maxProfileItems]*systray.MenuItem, label, tip string) {
+const profileLineTip = "Make this the default profile: what Claude Code gets in a folder without a binding"
+
+func (m *Menu) buildSubmenu(parent **systray.MenuItem, label, tip string) {
 	*parent = systray.AddMenuItem(label, tip)
 	(*parent).Hide()
-	for i := range items {
-		items[i] = (*parent).AddSubMenuItem("", tip)
-		items[i].Hide()
+}
+
+// grow makes items until there is one for each of n, as entries of parent's submenu; each new
+// one runs click(its index) when chosen.
+func (it *profileItems) grow(items *[]*systray.MenuItem, n int, parent *systray.MenuItem, checkable bool, tip string, click func(ctx context.Context, i int)) {
+	for len(*items) < n {
+		var item *systray.MenuItem
+		if checkable {
+			item = parent.AddSubMenuItemCheckbox("", tip, false)
+		} else {
+			item = parent.AddSubMenuItem("", tip)
+		}
+		item.Hide()
+		i := len(*items)
+		*items = append(*items, item)
+		onClick(it.ctx, item, func(ctx context.Context) { click(ctx, i) })
 	}
 }
 
-// applyProfiles sends the profile items what changed.
+// applyProfiles sends the profile items what changed, making the submenu entries a new profile
+// needs first.
 func (m *Menu) applyProfiles(first bool, old, now ProfileView, set func(item *systray.MenuItem, was, now ItemView, checkable bool)) {
 	it := m.items.profiles
+	it.grow(&it.moreLines, len(now.MoreLines), it.more, true, profileLineTip, func(_ context.Context, i int) { m.useProfile(maxProfileItems + i) })
+	it.grow(&it.refresh, len(now.Refresh), it.refreshParent, false, "Read the profile's key again and check it with the API", m.refreshProfile)
+	it.grow(&it.update, len(now.Update), it.updateParent, false, "Store a new key for the profile, checked with the API first", m.updateProfileKey)
 	set(it.refreshParent, old.RefreshParent, now.RefreshParent, false)
 	set(it.updateParent, old.UpdateParent, now.UpdateParent, false)
-	slot := func(items [maxProfileItems]*systray.MenuItem, was, is []ItemView, checkable bool) {
+	set(it.more, old.More, now.More, false)
+	slot := func(items []*systray.MenuItem, was, is []ItemView, checkable bool) {
 		for i, item := range items {
 			w, n := ItemView{Hidden: true}, ItemView{Hidden: true}
 			if i < len(was) {
@@ -169,21 +213,24 @@ func (m *Menu) applyProfiles(first bool, old, now ProfileView, set func(item *sy
 			if first && n.Hidden {
 				continue
 			}
+			if !first && i >= len(was) && i < len(is) {
+				// Not shown before (made just now, or left hidden with an old title): send it
+				// every property.
+				w = ItemView{Label: n.Label + "\x00", Enabled: !n.Enabled, Hidden: !n.Hidden, Checked: !n.Checked}
+			}
 			set(item, w, n, checkable)
 		}
 	}
-	slot(it.lines, old.Lines, now.Lines, true)
+	slot(it.lines[:], old.Lines, now.Lines, true)
+	slot(it.moreLines, old.MoreLines, now.MoreLines, true)
 	slot(it.refresh, old.Refresh, now.Refresh, false)
 	slot(it.update, old.Update, now.Update, false)
 }
 
-// profileClicks wires the profile items: a line makes its profile the default, a submenu entry
-// refreshes or updates that profile.
+// profileClicks wires the profile lines; the submenu entries are wired as they are made.
 func (m *Menu) profileClicks(ctx context.Context, it *profileItems) {
 	for i := range it.lines {
 		onClick(ctx, it.lines[i], func(ctx context.Context) { m.useProfile(i) })
-		onClick(ctx, it.refresh[i], func(ctx context.Context) { m.refreshProfile(ctx, i) })
-		onClick(ctx, it.update[i], func(ctx context.Context) { m.updateProfileKey(ctx, i) })
 	}
 }
 

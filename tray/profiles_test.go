@@ -4,6 +4,7 @@ package tray
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -65,7 +66,7 @@ func TestProfileView(t *testing.T) {
 	// One profile: the menu of one key, exactly as before profiles.
 	m.st = def
 	m.st.Profiles = []auth.Status{def}
-	if v := m.view(time.Now()); v.RefreshNow.Hidden || len(v.Profiles.Lines) != 0 || !v.Profiles.RefreshParent.Hidden || v.Status.Label != "Claude key: OK · …d3f0" {
+	if v := m.view(time.Now()); v.RefreshNow.Hidden || len(v.Profiles.Lines) != 0 || !v.Profiles.RefreshParent.Hidden || !v.Profiles.More.Hidden || v.Status.Label != "Claude key: OK · …d3f0" {
 		t.Errorf("one profile: %+v", v)
 	}
 }
@@ -79,4 +80,59 @@ func (fakeProfiles) RefreshProfile(context.Context, string, auth.RefreshRequest)
 }
 func (fakeProfiles) UpdateProfileKey(context.Context, string, string, auth.UpdateOptions) (auth.Status, error) {
 	return auth.Status{}, nil
+}
+
+// More profiles than lines: the first maxProfileItems get lines, the rest a More profiles
+// submenu whose label counts them and names the default when it is among them; the Refresh now
+// and Update key… submenus list every profile.
+func TestProfileViewMore(t *testing.T) {
+	var top auth.Status
+	for i := range maxProfileItems + 3 {
+		p := auth.Status{Profile: fmt.Sprintf("p%02d", i), State: auth.StateOK, Key: auth.KeyStatus{Fingerprint: "…0000"}}
+		top.Profiles = append(top.Profiles, p)
+	}
+	top.Profiles[0].Default = true
+	top.Profile = "p00"
+	m := &Menu{opt: Options{StatusLine: line, Prompter: &scriptedPrompter{dialog: true}, Profiles: fakeProfiles{}}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), st: top}
+	v := m.view(time.Now()).Profiles
+	if len(v.Lines) != maxProfileItems || len(v.MoreLines) != 3 || len(v.Refresh) != maxProfileItems+3 || len(v.Update) != maxProfileItems+3 {
+		t.Fatalf("%d lines, %d more, %d refresh, %d update entries", len(v.Lines), len(v.MoreLines), len(v.Refresh), len(v.Update))
+	}
+	if v.More.Hidden || !v.More.Enabled || v.More.Label != LabelMoreProfiles+" (3)" {
+		t.Fatalf("More profiles entry: %+v", v.More)
+	}
+	if v.MoreLines[2].Label != "p14 — OK · …0000" || v.Update[14].Label != "p14" {
+		t.Fatalf("last profile: line %+v, update entry %+v", v.MoreLines[2], v.Update[14])
+	}
+	// The default among the extra profiles: ticked there, and named on the submenu's line.
+	m.st.Profiles[0].Default, m.st.Profiles[14].Default = false, true
+	m.st.Profile = "p14"
+	v = m.view(time.Now()).Profiles
+	if !v.MoreLines[2].Checked || v.Lines[0].Checked || v.More.Label != LabelMoreProfiles+" (3) · default: p14" {
+		t.Fatalf("default p14: line %+v, first line %+v, More %+v", v.MoreLines[2], v.Lines[0], v.More)
+	}
+	// Twelve or fewer: no More profiles entry.
+	m.st.Profiles = m.st.Profiles[:maxProfileItems]
+	if v := m.view(time.Now()).Profiles; !v.More.Hidden || len(v.MoreLines) != 0 {
+		t.Fatalf("%d profiles: More %+v, %d more lines", maxProfileItems, v.More, len(v.MoreLines))
+	}
+}
+
+// A status computed before the one shown (an event that was on its way when a click drew the
+// engine's status) is not shown over it; an unnumbered status always is.
+func TestMenuKeepsNewerStatus(t *testing.T) {
+	m := &Menu{opt: Options{StatusLine: line}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	m.setStatus(auth.Status{Seq: 5, Profile: "work"})
+	m.setStatus(auth.Status{Seq: 3, Profile: "default"})
+	if m.st.Profile != "work" {
+		t.Fatalf("status %d (%s) replaced the newer 5", m.st.Seq, m.st.Profile)
+	}
+	m.setStatus(auth.Status{Seq: 6, Profile: "spare"})
+	if m.st.Seq != 6 {
+		t.Fatalf("status 6 not shown; shows %d", m.st.Seq)
+	}
+	m.setStatus(auth.Status{Profile: "plain"})
+	if m.st.Profile != "plain" {
+		t.Fatalf("an unnumbered status (one Engine) was not shown")
+	}
 }

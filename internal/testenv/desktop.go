@@ -246,13 +246,32 @@ func disabledMark(enabled bool) string {
 // does when the menu opens. Hidden entries are left out.
 func (it TrayItem) Menu(t testing.TB) []MenuEntry {
 	t.Helper()
+	return it.layout(t, 0)
+}
+
+// SubMenu reads the submenu of the visible top-level entry labelled label, as a host does when
+// the pointer rests on it. Hidden entries are left out.
+func (it TrayItem) SubMenu(t testing.TB, label string) []MenuEntry {
+	t.Helper()
+	for _, m := range it.Menu(t) {
+		if m.Label == label && !m.Separator {
+			return it.layout(t, m.ID)
+		}
+	}
+	t.Fatalf("testenv: no menu entry %q", label)
+	return nil
+}
+
+// layout is the visible children of the menu entry id (0: the root).
+func (it TrayItem) layout(t testing.TB, id int32) []MenuEntry {
+	t.Helper()
 	var rev uint32
 	var root struct {
 		ID       int32
 		Props    map[string]dbus.Variant
 		Children []dbus.Variant
 	}
-	call := it.e.BusConn(t).Object(it.Service, it.MenuPath(t)).Call(menuIface+".GetLayout", 0, int32(0), int32(-1), []string{})
+	call := it.e.BusConn(t).Object(it.Service, it.MenuPath(t)).Call(menuIface+".GetLayout", 0, id, int32(-1), []string{})
 	if err := call.Store(&rev, &root); err != nil {
 		t.Fatalf("testenv: GetLayout: %v", err)
 	}
@@ -290,6 +309,16 @@ func (it TrayItem) Menu(t testing.TB) []MenuEntry {
 	return out
 }
 
+// ClickEntry sends the "clicked" event for an entry read with Menu or SubMenu.
+func (it TrayItem) ClickEntry(t testing.TB, e MenuEntry) {
+	t.Helper()
+	call := it.e.BusConn(t).Object(it.Service, it.MenuPath(t)).Call(menuIface+".Event", 0,
+		e.ID, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix()))
+	if call.Err != nil {
+		t.Fatalf("testenv: clicking %q: %v", e.Label, call.Err)
+	}
+}
+
 // Click sends the "clicked" event for the entry labelled label, as a tray host does when the
 // user picks it, and returns that entry. Like a user it waits (up to 10 s) for a disabled
 // entry to become enabled first.
@@ -309,11 +338,7 @@ func (it TrayItem) Click(t testing.TB, label string) MenuEntry {
 		case entry == nil:
 			t.Fatalf("testenv: no menu entry %q in %v", label, menu)
 		case entry.Enabled:
-			call := it.e.BusConn(t).Object(it.Service, it.MenuPath(t)).Call(menuIface+".Event", 0,
-				entry.ID, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix()))
-			if call.Err != nil {
-				t.Fatalf("testenv: clicking %q: %v", label, call.Err)
-			}
+			it.ClickEntry(t, *entry)
 			return *entry
 		case time.Now().After(deadline):
 			t.Fatalf("testenv: menu entry %q is still disabled after 10s", label)
