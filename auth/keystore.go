@@ -106,6 +106,12 @@ func Interactive(ctx context.Context, announce func(msg string)) context.Context
 	return context.WithValue(ctx, interactiveKey{}, announce)
 }
 
+// IsInteractive reports whether ctx was marked by Interactive.
+func IsInteractive(ctx context.Context) bool {
+	_, ok := interactiveFrom(ctx)
+	return ok
+}
+
 func interactiveFrom(ctx context.Context) (func(string), bool) {
 	f, ok := ctx.Value(interactiveKey{}).(func(string))
 	return f, ok

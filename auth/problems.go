@@ -121,7 +121,15 @@ func (e *Engine) problemsOf(s Status, storeErr string) []Problem {
 		add(ProblemSubscriptionOverrid, SeverityWarning, "Subscription unused", fmt.Sprintf("You are logged in to claude.ai (%s), but apiKeyHelper wins: Claude Code bills this API key's Console organization per token instead of your subscription, and turns off Remote Control, /schedule and claude.ai connectors.", c.Subscription), "Keep it if you mean to pay by API key; otherwise run claude-keytray uninstall and use your claude.ai login.")
 	}
 	if s.Refresh.LastError != "" {
-		add(ProblemRefreshFailing, SeverityWarning, "Refresh failing", "The last refresh failed: "+s.Refresh.LastError, "Fix the source command in the config (or CLAUDE_KEYTRAY_SOURCE); the current key stays in use meanwhile.")
+		// The refresh reads the source command when one is set, else the keychain.
+		fix := "Fix the source command in the config (or CLAUDE_KEYTRAY_SOURCE); the current key stays in use meanwhile."
+		if has, _ := e.sourceConfigured(); !has {
+			fix = "Unlock the keychain (or start it), then choose Refresh now; the current key stays in use meanwhile."
+			if e.opts.Store.Kind() == "file" {
+				fix = "Make " + e.opts.Store.Where() + " yours and readable, then choose Refresh now; the current key stays in use meanwhile."
+			}
+		}
+		add(ProblemRefreshFailing, SeverityWarning, "Refresh failing", "The last refresh failed: "+s.Refresh.LastError, fix)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity == SeverityError && out[j].Severity != SeverityError })
 	return out

@@ -341,8 +341,18 @@ func onClick(ctx context.Context, item *systray.MenuItem, fn func(context.Contex
 
 func (m *Menu) refreshNow(ctx context.Context) {
 	var st auth.Status
+	ctx = m.personWaits(ctx)
 	m.withRefreshing(func() { st = m.opt.Engine.Refresh(ctx, auth.RefreshRequest{Reason: "tray", User: true}) })
 	m.setStatus(st)
+}
+
+// personWaits marks ctx as a person's action (a menu choice): the keychain may ask them to
+// unlock or confirm, and the first time it does a notification says where to look.
+func (m *Menu) personWaits(ctx context.Context) context.Context {
+	var asked sync.Once
+	return auth.Interactive(ctx, func(msg string) {
+		asked.Do(func() { m.notify("Claude Keytray: confirm in your keychain", msg) })
+	})
 }
 
 // withRefreshing shows "Refreshing…" while fn runs.
@@ -396,11 +406,7 @@ func (m *Menu) updateKeyWith(ctx context.Context, profile string, store func(ctx
 		return
 	}
 	// The person who chose Update key… waits: the keychain may ask them to confirm or unlock.
-	var asked sync.Once
-	ictx := auth.Interactive(ctx, func(msg string) {
-		asked.Do(func() { m.notify("Claude Keytray: confirm in your keychain", msg) })
-	})
-	st, err := store(ictx, raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
+	st, err := store(m.personWaits(ctx), raw, auth.UpdateOptions{Verify: true, Origin: "tray"})
 	if err != nil {
 		// The fingerprint of the key as the engine reads it (trimmed and all), not of the raw
 		// text, which may end in a newline.

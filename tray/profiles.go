@@ -264,6 +264,7 @@ func (m *Menu) refreshProfile(ctx context.Context, i int) {
 	if name == "" {
 		return
 	}
+	ctx = m.personWaits(ctx)
 	m.withRefreshing(func() {
 		if _, err := m.opt.Profiles.RefreshProfile(ctx, name, auth.RefreshRequest{Reason: "tray", User: true}); err != nil {
 			m.log.Warn("refresh from the tray failed", "profile", name, "err", err)

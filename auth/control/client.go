@@ -72,6 +72,8 @@ type Client struct {
 	refused error
 	// profile is the profile every call names; "" lets the daemon choose.
 	profile string
+	// interactive asks the daemon to treat the call as a person's (see Refresh).
+	interactive bool
 }
 
 // WithProfile is a client whose every call is about profile name ("" for the daemon's choice:
@@ -82,12 +84,19 @@ func (c *Client) WithProfile(name string) *Client {
 	return &cp
 }
 
-// query is the profile query string of a call, with its '?'.
+// query is the query string of a call (its profile, and whether a person waits), with its '?'.
 func (c *Client) query() string {
-	if c.profile == "" {
+	q := url.Values{}
+	if c.profile != "" {
+		q.Set(ProfileParam, c.profile)
+	}
+	if c.interactive {
+		q.Set(InteractiveParam, "1")
+	}
+	if len(q) == 0 {
 		return ""
 	}
-	return "?" + ProfileParam + "=" + url.QueryEscape(c.profile)
+	return "?" + q.Encode()
 }
 
 // Profiles lists every profile the daemon serves.
@@ -141,8 +150,17 @@ func (c *Client) Status(ctx context.Context) (auth.Status, error) {
 }
 
 // Refresh asks for a user refresh (the key is checked) and returns the status after it.
+//
+// A ctx marked auth.Interactive (a person waits at the terminal) asks the daemon to let the
+// keychain ask them to unlock or confirm, as update-key does.
 func (c *Client) Refresh(ctx context.Context) (auth.Status, error) {
-	return c.statusCall(ctx, http.MethodPost, PathRefresh, nil, actionTimeout)
+	cc := c
+	if auth.IsInteractive(ctx) {
+		cp := *c
+		cp.interactive = true
+		cc = &cp
+	}
+	return cc.statusCall(ctx, http.MethodPost, PathRefresh, nil, actionTimeout)
 }
 
 // UpdateKey hands a new key to the daemon. A rejected key gives an *APIError that

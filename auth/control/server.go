@@ -31,6 +31,11 @@ const (
 // caller's profile by its folder.
 const ProfileParam = "profile"
 
+// InteractiveParam=1 on a refresh says a person waits for it: the keychain may ask them to
+// unlock or confirm (up to auth.InteractiveKeychainTimeout), as for update-key. Without it a
+// refresh is background work and never makes the keychain ask.
+const InteractiveParam = "interactive"
+
 // MaxBodyBytes bounds a request body; a key is at most auth.MaxKeyLen characters.
 const MaxBodyBytes = 64 << 10
 
@@ -210,6 +215,9 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := operationContext(r)
 	defer cancel()
+	if r.URL.Query().Get(InteractiveParam) == "1" {
+		ctx = auth.Interactive(ctx, func(msg string) { s.log.Info("waiting for the keychain", "detail", msg) })
+	}
 	req := auth.RefreshRequest{User: true, Reason: "control API"}
 	if pe, isFleet := s.eng.(ProfileEngine); isFleet && name != "" {
 		st, err := pe.RefreshProfile(ctx, name, req)

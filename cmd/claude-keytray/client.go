@@ -11,6 +11,7 @@ import (
 
 	"github.com/claude-keytray/claude-keytray/auth"
 	"github.com/claude-keytray/claude-keytray/auth/control"
+	"golang.org/x/term"
 )
 
 // Every command but daemon and tray is a client of the running engine and falls back to doing
@@ -131,8 +132,17 @@ func updateKey(ctx context.Context, a *app, raw string, verify bool, origin stri
 	return e.UpdateKey(ctx, raw, auth.UpdateOptions{Verify: verify, Origin: origin})
 }
 
-// refreshNow refreshes through the daemon, or once in-process when none runs.
+// refreshNow refreshes through the daemon, or once in-process when none runs. A person at a
+// terminal waits for it, so the keychain may ask them to unlock or confirm; from a script or
+// cron (no terminal) it never asks.
 func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
+	background := ctx
+	if term.IsTerminal(int(os.Stderr.Fd())) || term.IsTerminal(int(os.Stdin.Fd())) {
+		say := onceSayer(os.Stderr)
+		ctx = auth.Interactive(ctx, say)
+		slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
+		defer slow.Stop()
+	}
 	st, err := a.client().Refresh(ctx)
 	if err == nil {
 		return st, nil
@@ -144,7 +154,9 @@ func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	log, closer := a.fileLogger()
 	defer closer.Close()
 	e := a.engine(log)
-	e.Load(ctx)
+	// Only the refresh is the person's: loading the key first must not make the keychain ask
+	// as well (KeePassXC would show a dialog for each read).
+	e.Load(background)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	return e.Refresh(ctx, auth.RefreshRequest{Reason: "refresh command", User: true}), nil

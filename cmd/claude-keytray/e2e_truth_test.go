@@ -149,6 +149,11 @@ func TestTruthBackoffRunsWhenStatusSays(t *testing.T) {
 	if !hasProblem(st, auth.ProblemRefreshFailing) {
 		t.Fatalf("problems %+v, want refresh_failing", st.Problems)
 	}
+	for _, p := range st.Problems {
+		if p.Code == auth.ProblemRefreshFailing && !strings.Contains(p.Fix, "source command") {
+			t.Fatalf("a failing source command's refresh_failing says to %q", p.Fix)
+		}
+	}
 }
 
 // Three Claude Code processes at once and one rotation: each is refused the old key and

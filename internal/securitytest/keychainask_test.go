@@ -60,6 +60,17 @@ func (m *monitor) prompts() string { return m.lines("interface=org.freedesktop.S
 // collection returns at once; on a locked one it is what opens the unlock dialog.
 func (m *monitor) unlocks() int { return strings.Count(m.lines("member=Unlock"), "\n") }
 
+// settledUnlocks is the count of Unlock calls once none has come for half a second.
+func (m *monitor) settledUnlocks() int {
+	n := m.unlocks()
+	for quiet := time.Now(); time.Since(quiet) < 500*time.Millisecond; time.Sleep(50 * time.Millisecond) {
+		if now := m.unlocks(); now != n {
+			n, quiet = now, time.Now()
+		}
+	}
+	return n
+}
+
 func (m *monitor) lines(substr string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(m.p.Stdout(), "\n") {
@@ -127,4 +138,57 @@ func TestLockedKeyringInBackground(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "update-key's Unlock on the bus", func() bool { return mon.unlocks() > unlocksBefore })
 	t.Logf("update-key on a locked keychain: %s", strings.TrimSpace(string(out)))
+}
+
+// TestLockedKeyringRefresh: `refresh` run by a person at a terminal is theirs to wait for, so it
+// may ask the locked keychain to unlock and says to confirm there, with a daemon (which it tells
+// through the control API) and without one; the same `refresh` from a script or cron, with no
+// terminal, is background work: exit 3 and no Unlock on the bus.
+func TestLockedKeyringRefresh(t *testing.T) {
+	t.Parallel()
+	testenv.Require(t, "script")
+	k := newKey(t)
+	env, _ := keychainWorld(t, k)
+	env.SecretToolStore(t, k)
+	mon := watchPrompts(t, env)
+	atTerminal := func(what string) string {
+		t.Helper()
+		before := mon.unlocks()
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		cmd := env.Command(ctx, "script", "-qec", testenv.Binary(t)+" refresh", "/dev/null")
+		out, _ := cmd.CombinedOutput()
+		if !strings.Contains(string(out), "confirm in your keychain") {
+			t.Fatalf("refresh at a terminal %s on a locked keychain does not say to confirm in the keychain:\n%s", what, out)
+		}
+		waitFor(t, 10*time.Second, "the Unlock of refresh at a terminal "+what, func() bool { return mon.unlocks() > before })
+		// The key comes from the keychain, so the failing refresh says to unlock it.
+		if !strings.Contains(string(out), "Unlock the keychain (or start it), then choose Refresh now") || strings.Contains(string(out), "source command") {
+			t.Fatalf("refresh at a terminal %s does not say to unlock the keychain:\n%s", what, out)
+		}
+		return strings.TrimSpace(strings.ReplaceAll(string(out), "\r", ""))
+	}
+	inScript := func(what string) {
+		t.Helper()
+		// An earlier person's refresh may still be finishing its keychain calls.
+		before, promptsBefore := mon.settledUnlocks(), mon.prompts()
+		r := quick(t, env, 10*time.Second, "", "refresh")
+		wantExit(t, r, 3, "refresh from a script "+what+" on a locked keychain")
+		if p := strings.TrimPrefix(mon.prompts(), promptsBefore); p != "" || mon.unlocks() != before {
+			t.Fatalf("refresh from a script %s asked the locked keychain to unlock (%d Unlock calls):\n%s", what, mon.unlocks()-before, p)
+		}
+	}
+
+	// The daemon loads the key at its start; lock the keychain once it has.
+	d := startDaemon(t, env)
+	lockKeyring(t, env)
+	inScript("through the daemon")
+	t.Logf("refresh at a terminal through the daemon: %s", atTerminal("through the daemon"))
+	if !strings.Contains(d.Stderr(), "waiting for the keychain") {
+		t.Fatalf("the daemon did not treat the terminal's refresh as a person's:\n%s", d.Stderr())
+	}
+	d.Stop(5 * time.Second)
+
+	inScript("without a daemon")
+	t.Logf("refresh at a terminal without a daemon: %s", atTerminal("without a daemon"))
 }
