@@ -8,9 +8,10 @@
 #   details.png, key-dialog.png            the Details window and the Update key dialog
 #   notification.png                       the "key rejected" notification
 #   menu-profiles.png                      the open menu with two profiles (default and work)
+#   menu-more-profiles.png                 fifteen profiles: the More profiles submenu open
 # Usage: scripts/screenshots.sh [folder]      (default: screenshots/ at the top of the repository)
 # The README shows the copies in docs/tray/; after a change, look at the new ones and copy them:
-#   cp screenshots/{icons,menu-ok,menu-rejected,menu-nokey,menu-profiles,details,key-dialog,notification}.png docs/tray/
+#   cp screenshots/{icons,menu-ok,menu-rejected,menu-nokey,menu-profiles,menu-more-profiles,details,key-dialog,notification}.png docs/tray/
 # Needs: xvfb xfce4-panel dunst zenity xdotool gnome-keyring libsecret-tools imagemagick dbus.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +20,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$root"
 # CI=true: a missing desktop component is an error here, not a silent skip.
-CI=true CLAUDE_KEYTRAY_SCREENSHOTS="$out" go test ./tray/ -run '^(TestTrayScreenshots|TestTrayProfiles)$' -count=1 -v
+CI=true CLAUDE_KEYTRAY_SCREENSHOTS="$out" go test ./tray/ -run '^(TestTrayScreenshots|TestTrayProfiles|TestTrayManyProfiles)$' -count=1 -v
 # One row per state: dark 1x, light 1x, dark 2x, light 2x.
 rows=""
 for s in ok unverified rejected nokey error; do

@@ -27,14 +27,27 @@ func findEntry(m []testenv.MenuEntry, prefix string) (testenv.MenuEntry, bool) {
 // waitEntry polls the menu until an entry starting with prefix satisfies ok.
 func waitEntry(t *testing.T, it testenv.TrayItem, prefix string, limit time.Duration, ok func(testenv.MenuEntry) bool) ([]testenv.MenuEntry, testenv.MenuEntry) {
 	t.Helper()
+	return waitIn(t, func() []testenv.MenuEntry { return it.Menu(t) }, "the menu", prefix, limit, ok)
+}
+
+// waitSubEntry polls the submenu of the top-level entry labelled parent until an entry
+// starting with prefix satisfies ok.
+func waitSubEntry(t *testing.T, it testenv.TrayItem, parent, prefix string, limit time.Duration, ok func(testenv.MenuEntry) bool) ([]testenv.MenuEntry, testenv.MenuEntry) {
+	t.Helper()
+	return waitIn(t, func() []testenv.MenuEntry { return it.SubMenu(t, parent) }, "the "+parent+" submenu", prefix, limit, ok)
+}
+
+// waitIn polls read until an entry starting with prefix satisfies ok.
+func waitIn(t *testing.T, read func() []testenv.MenuEntry, where, prefix string, limit time.Duration, ok func(testenv.MenuEntry) bool) ([]testenv.MenuEntry, testenv.MenuEntry) {
+	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		m := it.Menu(t)
+		m := read()
 		if e, found := findEntry(m, prefix); found && ok(e) {
 			return m, e
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no menu entry %q as wanted within %v; the menu: %q", prefix, limit, menuText(m))
+			t.Fatalf("no entry %q as wanted in %s within %v; it holds: %q", prefix, where, limit, menuText(m))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -144,23 +157,6 @@ func TestTrayProfiles(t *testing.T) {
 	t.Logf("profile use from a terminal shown %v after it returned", time.Since(start).Round(time.Millisecond))
 	if r := d.env.Run(t, "key"); strings.TrimSpace(r.Stdout) != keyDefault {
 		t.Fatalf("key after profile use default: exit %d %q", r.ExitCode, r.Stderr)
-	}
-}
-
-// waitSubEntry polls the submenu of the top-level entry labelled parent until an entry
-// starting with prefix satisfies ok.
-func waitSubEntry(t *testing.T, it testenv.TrayItem, parent, prefix string, limit time.Duration, ok func(testenv.MenuEntry) bool) ([]testenv.MenuEntry, testenv.MenuEntry) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		m := it.SubMenu(t, parent)
-		if e, found := findEntry(m, prefix); found && ok(e) {
-			return m, e
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no entry %q as wanted in the %q submenu within %v; it holds: %q", prefix, parent, limit, menuText(m))
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -85,6 +85,19 @@ func sameFromEach(t *testing.T, env *testenv.Env, ways []helperWay, wantOut stri
 	}
 }
 
+// leanAlone copies claude-keytray-key into a folder without claude-keytray: whatever it prints
+// can only come from its own request to the daemon.
+func leanAlone(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	alone := filepath.Join(env.Dir, "lean-alone", "claude-keytray-key")
+	b, err := os.ReadFile(testenv.LeanBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.WriteFile(t, alone, string(b), 0o700)
+	return alone
+}
+
 // keyRequests counts the key requests in the daemon's log.
 func (w *daemonWorld) keyRequests() int {
 	return strings.Count(w.readLog(), "path=/api/auth/key ")
@@ -137,12 +150,7 @@ func TestLeanHelperWithDaemon(t *testing.T) {
 	t.Run("the fast path answers alone", func(t *testing.T) {
 		// A copy of claude-keytray-key without claude-keytray next to it: the key can only come
 		// from its own request, and without a daemon it says what is missing.
-		alone := filepath.Join(w.env.Dir, "lean-alone", "claude-keytray-key")
-		b, err := os.ReadFile(testenv.LeanBinary(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.env.WriteFile(t, alone, string(b), 0o700)
+		alone := leanAlone(t, w.env)
 		if r := w.env.Exec(t, "", alone); r.ExitCode != 0 || r.Stdout != k+"\n" || r.Stderr != "" {
 			t.Fatalf("claude-keytray-key alone: exit %d, stdout %s, stderr %q; want the key", r.ExitCode, auth.Fingerprint(strings.TrimSpace(r.Stdout)), r.Stderr)
 		}
@@ -187,12 +195,7 @@ func TestLeanHelperRecordedSocket(t *testing.T) {
 		t.Fatalf("the daemon served %d key requests for %d helper calls, want one each", got, len(ways))
 	}
 	// claude-keytray-key with no claude-keytray next to it can only answer from its own request.
-	alone := filepath.Join(w.env.Dir, "lean-alone", "claude-keytray-key")
-	b, err := os.ReadFile(testenv.LeanBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.env.WriteFile(t, alone, string(b), 0o700)
+	alone := leanAlone(t, w.env)
 	if r := w.env.Exec(t, "", alone); r.ExitCode != 0 || r.Stdout != k+"\n" || r.Stderr != "" {
 		t.Fatalf("claude-keytray-key alone, socket recorded in the state folder: exit %d, stdout %s, stderr %q; want the key",
 			r.ExitCode, auth.Fingerprint(strings.TrimSpace(r.Stdout)), r.Stderr)
