@@ -26,8 +26,10 @@ type Menu struct {
 	log  *slog.Logger
 	quit func()
 
-	mu         sync.Mutex
-	st         auth.Status
+	mu sync.Mutex
+	st auth.Status
+	// seq is the newest status number shown (auth.Status.Seq): an older one is not drawn.
+	seq        uint64
 	greeted    bool
 	refreshing bool
 	updating   bool
@@ -68,6 +70,7 @@ type View struct {
 func newMenu(opt Options, quit func()) *Menu {
 	m := &Menu{opt: opt, log: opt.Logger, quit: quit}
 	m.st = opt.Engine.Status()
+	m.seq = m.st.Seq
 	m.readAutostart()
 	return m
 }
@@ -162,9 +165,12 @@ func (m *Menu) follow(ctx context.Context, events <-chan auth.Event) {
 // click's own status can arrive after it).
 func (m *Menu) setStatus(st auth.Status) {
 	m.mu.Lock()
-	if st.Seq != 0 && st.Seq < m.st.Seq {
-		m.mu.Unlock()
-		return
+	if st.Seq != 0 {
+		if st.Seq < m.seq {
+			m.mu.Unlock()
+			return
+		}
+		m.seq = st.Seq
 	}
 	m.st = st
 	m.mu.Unlock()

@@ -135,4 +135,9 @@ func TestMenuKeepsNewerStatus(t *testing.T) {
 	if m.st.Profile != "plain" {
 		t.Fatalf("an unnumbered status (one Engine) was not shown")
 	}
+	// After an unnumbered one, a numbered status older than the newest shown still waits out.
+	m.setStatus(auth.Status{Seq: 4, Profile: "stale"})
+	if m.st.Profile != "plain" {
+		t.Fatalf("status 4 was shown after 6")
+	}
 }
