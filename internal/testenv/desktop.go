@@ -177,9 +177,20 @@ func (it TrayItem) Tooltip(t testing.TB) string {
 // Icon decodes the largest image of the item's IconPixmap (ARGB32, network byte order).
 func (it TrayItem) Icon(t testing.TB) image.Image {
 	t.Helper()
+	img, err := it.TryIcon(t)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return img
+}
+
+// TryIcon is Icon, with an item that has no image yet (an empty IconPixmap, as while the
+// program starts) an error instead of the end of the test.
+func (it TrayItem) TryIcon(t testing.TB) (image.Image, error) {
+	t.Helper()
 	pix, ok := it.Property(t, "IconPixmap").Value().([][]any)
 	if !ok || len(pix) == 0 {
-		t.Fatalf("testenv: the item has no IconPixmap")
+		return nil, fmt.Errorf("the item has no IconPixmap")
 	}
 	var best []any
 	for _, p := range pix {
@@ -189,14 +200,14 @@ func (it TrayItem) Icon(t testing.TB) image.Image {
 	}
 	w, h, data := int(best[0].(int32)), int(best[1].(int32)), best[2].([]byte)
 	if w <= 0 || h <= 0 || len(data) != 4*w*h {
-		t.Fatalf("testenv: IconPixmap is %dx%d with %d bytes", w, h, len(data))
+		return nil, fmt.Errorf("IconPixmap is %dx%d with %d bytes", w, h, len(data))
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for i := 0; i < w*h; i++ {
 		a, r, g, b := data[4*i], data[4*i+1], data[4*i+2], data[4*i+3]
 		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = r, g, b, a
 	}
-	return img
+	return img, nil
 }
 
 // MenuPath is the object path of the item's com.canonical.dbusmenu (its Menu property).
