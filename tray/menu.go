@@ -195,28 +195,29 @@ func (m *Menu) apply(v View) {
 	if !first {
 		old = *m.shown
 	}
-	set := func(item *systray.MenuItem, was, now ItemView, checkable bool) {
+	// put sends what differs from was, or every property when all is set.
+	put := func(item *systray.MenuItem, was, now ItemView, checkable, all bool) {
 		if item == nil {
 			return
 		}
-		if first || was.Label != now.Label {
+		if all || was.Label != now.Label {
 			item.SetTitle(now.Label)
 		}
-		if first || was.Enabled != now.Enabled {
+		if all || was.Enabled != now.Enabled {
 			if now.Enabled {
 				item.Enable()
 			} else {
 				item.Disable()
 			}
 		}
-		if first || was.Hidden != now.Hidden {
+		if all || was.Hidden != now.Hidden {
 			if now.Hidden {
 				item.Hide()
 			} else {
 				item.Show()
 			}
 		}
-		if checkable && (first || was.Checked != now.Checked) {
+		if checkable && (all || was.Checked != now.Checked) {
 			if now.Checked {
 				item.Check()
 			} else {
@@ -224,6 +225,7 @@ func (m *Menu) apply(v View) {
 			}
 		}
 	}
+	set := func(item *systray.MenuItem, was, now ItemView, checkable bool) { put(item, was, now, checkable, first) }
 	it := m.items
 	set(it.header, old.Header, v.Header, false)
 	set(it.status, old.Status, v.Status, false)
@@ -238,7 +240,7 @@ func (m *Menu) apply(v View) {
 	set(it.about, old.About, v.About, false)
 	set(it.quit, old.Quit, v.Quit, false)
 	if it.profiles != nil {
-		m.applyProfiles(first, old.Profiles, v.Profiles, set)
+		m.applyProfiles(first, old.Profiles, v.Profiles, put)
 	}
 	if first || old.Icon != v.Icon {
 		systray.SetIcon(systrayIcon(v.Icon))

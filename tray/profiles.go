@@ -65,23 +65,23 @@ func (m *Menu) profileView() ProfileView {
 		pv.RefreshParent.Label = LabelRefreshing
 	}
 	pv.UpdateParent = ItemView{Label: LabelUpdateKey, Enabled: !m.updating}
+	defaultInMore := false
 	for i, p := range m.st.Profiles {
 		line := ItemView{Label: ProfileLineLabel(m.opt.StatusLine, p), Enabled: true, Checked: p.Default}
 		if i < maxProfileItems {
 			pv.Lines = append(pv.Lines, line)
 		} else {
 			pv.MoreLines = append(pv.MoreLines, line)
+			defaultInMore = defaultInMore || p.Default
 		}
 		pv.Refresh = append(pv.Refresh, ItemView{Label: p.Profile, Enabled: !m.refreshing})
 		pv.Update = append(pv.Update, ItemView{Label: p.Profile, Enabled: !m.updating})
 	}
 	if n := len(pv.MoreLines); n > 0 {
 		pv.More = ItemView{Label: LabelMoreProfiles + " (" + strconv.Itoa(n) + ")", Enabled: true}
-		for _, l := range pv.MoreLines {
-			if l.Checked {
-				// The default is among them: say so on the submenu's own line.
-				pv.More.Label += " · default: " + m.st.Profile
-			}
+		if defaultInMore {
+			// The default is among them: say so on the submenu's own line.
+			pv.More.Label += " · default: " + m.st.Profile
 		}
 	}
 	return pv
@@ -193,14 +193,14 @@ func (it *profileItems) grow(items *[]*systray.MenuItem, n int, parent *systray.
 
 // applyProfiles sends the profile items what changed, making the submenu entries a new profile
 // needs first.
-func (m *Menu) applyProfiles(first bool, old, now ProfileView, set func(item *systray.MenuItem, was, now ItemView, checkable bool)) {
+func (m *Menu) applyProfiles(first bool, old, now ProfileView, put func(item *systray.MenuItem, was, now ItemView, checkable, all bool)) {
 	it := m.items.profiles
 	it.grow(&it.moreLines, len(now.MoreLines), it.more, true, profileLineTip, func(_ context.Context, i int) { m.useProfile(maxProfileItems + i) })
 	it.grow(&it.refresh, len(now.Refresh), it.refreshParent, false, "Read the profile's key again and check it with the API", m.refreshProfile)
 	it.grow(&it.update, len(now.Update), it.updateParent, false, "Store a new key for the profile, checked with the API first", m.updateProfileKey)
-	set(it.refreshParent, old.RefreshParent, now.RefreshParent, false)
-	set(it.updateParent, old.UpdateParent, now.UpdateParent, false)
-	set(it.more, old.More, now.More, false)
+	put(it.refreshParent, old.RefreshParent, now.RefreshParent, false, first)
+	put(it.updateParent, old.UpdateParent, now.UpdateParent, false, first)
+	put(it.more, old.More, now.More, false, first)
 	slot := func(items []*systray.MenuItem, was, is []ItemView, checkable bool) {
 		for i, item := range items {
 			w, n := ItemView{Hidden: true}, ItemView{Hidden: true}
@@ -213,12 +213,9 @@ func (m *Menu) applyProfiles(first bool, old, now ProfileView, set func(item *sy
 			if first && n.Hidden {
 				continue
 			}
-			if !first && i >= len(was) && i < len(is) {
-				// Not shown before (made just now, or left hidden with an old title): send it
-				// every property.
-				w = ItemView{Label: n.Label + "\x00", Enabled: !n.Enabled, Hidden: !n.Hidden, Checked: !n.Checked}
-			}
-			set(item, w, n, checkable)
+			// An entry not shown before (made just now, or left hidden with an old title) gets
+			// every property.
+			put(item, w, n, checkable, first || i >= len(was) && i < len(is))
 		}
 	}
 	slot(it.lines[:], old.Lines, now.Lines, true)

@@ -13,9 +13,6 @@ import (
 	"github.com/claude-keytray/claude-keytray/auth/socketpath"
 )
 
-// SocketFileName is the socket's name inside its private folder.
-const SocketFileName = socketpath.FileName
-
 // UnsafeSocketError means a socket path, its folder or the process listening on it is not the
 // user's own: nothing is sent to it and nothing it says is believed. It counts as "no daemon
 // of yours runs" (errors.Is ErrNotRunning) so callers do the work themselves.
@@ -40,7 +37,7 @@ func candidates(p auth.Paths) []string {
 		out = append(out, p.Socket)
 	}
 	if dir := socketpath.ReadRecord(p.SocketRecord); dir != "" {
-		if s := filepath.Join(dir, SocketFileName); s != p.Socket {
+		if s := filepath.Join(dir, socketpath.FileName); s != p.Socket {
 			out = append(out, s)
 		}
 	}
@@ -199,7 +196,7 @@ func ListenFor(p auth.Paths) (net.Listener, *Lock, error) {
 			return nil, nil, err
 		}
 	}
-	l, lk, err := Listen(filepath.Join(dir, SocketFileName))
+	l, lk, err := Listen(filepath.Join(dir, socketpath.FileName))
 	if err != nil {
 		return nil, nil, err
 	}

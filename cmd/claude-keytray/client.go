@@ -109,13 +109,10 @@ func offlineDaemon(a *app, err error) auth.DaemonStatus {
 
 // updateKey stores a key through the daemon (so it switches at once) or, with none, directly.
 func updateKey(ctx context.Context, a *app, raw string, verify bool, origin string) (auth.Status, error) {
-	// A person waits for this: a keychain that asks gets the time to be answered, and they are
-	// told where to look. The daemon cannot reach this terminal, so a slow answer says it here.
-	say := onceSayer(os.Stderr)
+	// A person waits for this: a keychain that asks gets the time to be answered.
 	background := ctx
-	ctx = auth.Interactive(ctx, say)
-	slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
-	defer slow.Stop()
+	ctx, stop := personWaits(ctx)
+	defer stop()
 	st, err := a.client().UpdateKey(ctx, raw, verify)
 	// The client's errors unwrap to auth's (ErrKeyRejected, *KeyError…), so exit codes are the
 	// same with or without a daemon.
@@ -138,10 +135,9 @@ func updateKey(ctx context.Context, a *app, raw string, verify bool, origin stri
 func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	background := ctx
 	if term.IsTerminal(int(os.Stderr.Fd())) || term.IsTerminal(int(os.Stdin.Fd())) {
-		say := onceSayer(os.Stderr)
-		ctx = auth.Interactive(ctx, say)
-		slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
-		defer slow.Stop()
+		var stop func()
+		ctx, stop = personWaits(ctx)
+		defer stop()
 	}
 	st, err := a.client().Refresh(ctx)
 	if err == nil {
@@ -160,6 +156,15 @@ func refreshNow(ctx context.Context, a *app) (auth.Status, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	return e.Refresh(ctx, auth.RefreshRequest{Reason: "refresh command", User: true}), nil
+}
+
+// personWaits marks ctx as a person's: keychain calls under it may wait for an unlock or a
+// confirmation and say so on stderr once. The daemon cannot reach this terminal, so a call
+// still running after 2 s says it here; stop ends that timer.
+func personWaits(ctx context.Context) (context.Context, func()) {
+	say := onceSayer(os.Stderr)
+	slow := time.AfterFunc(2*time.Second, func() { say("Waiting for the keychain: " + auth.ConfirmHint + ".") })
+	return auth.Interactive(ctx, say), func() { slow.Stop() }
 }
 
 // onceSayer prints the first message it is given on w, as one line, and ignores the rest.
