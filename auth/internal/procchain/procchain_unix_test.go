@@ -3,6 +3,7 @@
 package procchain
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,16 +33,30 @@ func TestCwdOfAChild(t *testing.T) {
 	if err := os.Symlink(filepath.Join(base, "my projects"), link); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("sleep", "30")
+	// The shell says it is running before it waits on its input: until the child has
+	// finished exec, the kernel may still show the forked copy's (or no) environment.
+	cmd := exec.Command("sh", "-c", "echo ready; read line")
 	cmd.Dir = filepath.Join(link, "app")
 	cmd.Env = []string{"PROCCHAIN_TEST=marker", "PATH=" + os.Getenv("PATH")}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
+		stdin.Close()
 		cmd.Process.Kill()
 		cmd.Wait()
 	}()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("child said %q, %v; want ready", line, err)
+	}
 	want := realDir(t, dir)
 	if got := Cwd(cmd.Process.Pid); got != want {
 		t.Fatalf("Cwd(child) = %q, want %q", got, want)
