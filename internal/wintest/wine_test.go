@@ -377,9 +377,16 @@ func (w *wineWorld) unix(parts ...string) string {
 	return p
 }
 
+// wineResult is what a program run in the world did; hung is what the prefix's processes were
+// doing when one that did not end in time was stopped.
+type wineResult struct {
+	testenv.Result
+	hung string
+}
+
 // run runs a program in the world. A program wine starts in the background may keep our pipes
 // open, so they are closed shortly after the program itself ends.
-func (w *wineWorld) run(t *testing.T, timeout time.Duration, stdin, name string, args ...string) testenv.Result {
+func (w *wineWorld) run(t *testing.T, timeout time.Duration, stdin, name string, args ...string) wineResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -388,9 +395,14 @@ func (w *wineWorld) run(t *testing.T, timeout time.Duration, stdin, name string,
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.WaitDelay = 2 * time.Second
+	var hung string
+	cmd.Cancel = func() error {
+		hung = w.processes()
+		return cmd.Process.Kill()
+	}
 	begin := time.Now()
 	err := cmd.Run()
-	r := testenv.Result{Stdout: out.String(), Stderr: errb.String(), Duration: time.Since(begin)}
+	r := wineResult{Result: testenv.Result{Stdout: out.String(), Stderr: errb.String(), Duration: time.Since(begin)}, hung: hung}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.ExitCode = ee.ExitCode()
 	} else if err != nil && ctx.Err() == nil && !strings.Contains(err.Error(), "WaitDelay") {
@@ -402,9 +414,60 @@ func (w *wineWorld) run(t *testing.T, timeout time.Duration, stdin, name string,
 	return r
 }
 
-func (w *wineWorld) wine(t *testing.T, stdin string, args ...string) testenv.Result {
+// processes lists the processes of this world's prefix: pid, state, how long they have run,
+// the kernel function each thread waits in, and the command line.
+func (w *wineWorld) processes() string {
+	var b strings.Builder
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range procs {
+		env, err := os.ReadFile(dir + "/environ")
+		if err != nil || !strings.Contains("\x00"+string(env)+"\x00", "\x00WINEPREFIX="+w.prefix+"\x00") {
+			continue
+		}
+		stat, _ := os.ReadFile(dir + "/stat")
+		cmdline, _ := os.ReadFile(dir + "/cmdline")
+		waits := map[string]int{}
+		tasks, _ := filepath.Glob(dir + "/task/[0-9]*")
+		for _, task := range tasks {
+			wchan, _ := os.ReadFile(task + "/wchan")
+			waits[string(wchan)]++
+		}
+		// stat is "pid (comm) state ..."; the state follows the last ')'.
+		state := string(stat)
+		if i := strings.LastIndexByte(state, ')'); i >= 0 && i+3 <= len(state) {
+			state = state[i+2 : i+3]
+		}
+		fmt.Fprintf(&b, "  %s %s threads %v: %s\n", filepath.Base(dir), state, waits,
+			strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")))
+	}
+	return b.String()
+}
+
+// wine runs a Windows program. On a loaded machine wine has, rarely, failed a program from
+// outside it: one that had printed its whole answer did not end, or wine's client lost its
+// connection to wineserver ("wine client error", which only wine prints). What happened is
+// logged and the command, which every caller here may repeat, runs once more; the same
+// failure twice in a row fails the test.
+func (w *wineWorld) wine(t *testing.T, stdin string, args ...string) wineResult {
 	t.Helper()
-	return w.run(t, time.Minute, stdin, "wine", args...)
+	var r wineResult
+	for try := 1; ; try++ {
+		r = w.run(t, time.Minute, stdin, "wine", args...)
+		var failed string
+		switch {
+		case r.ExitCode == -1:
+			failed = "did not end within a minute; the prefix's processes then:\n" + r.hung
+		case strings.Contains(r.Stderr, "wine client error"):
+			failed = "lost wine's connection to wineserver"
+		default:
+			return r
+		}
+		msg := fmt.Sprintf("wine %s %s\nstdout: %q\nstderr: %q", strings.Join(args, " "), failed, r.Stdout, r.Stderr)
+		if try == 2 {
+			t.Fatal(msg + "\n(the second time in a row)")
+		}
+		t.Log(msg + "\n(running it once more)")
+	}
 }
 
 func (w *wineWorld) wantKey(t *testing.T, console, want string) {
