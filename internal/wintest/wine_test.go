@@ -414,8 +414,8 @@ func (w *wineWorld) run(t *testing.T, timeout time.Duration, stdin, name string,
 	return r
 }
 
-// processes lists the processes of this world's prefix: pid, state, how long they have run,
-// the kernel function each thread waits in, and the command line.
+// processes lists the processes of this world's prefix: pid, state, how many threads wait in
+// each kernel function, and the command line.
 func (w *wineWorld) processes() string {
 	var b strings.Builder
 	procs, _ := filepath.Glob("/proc/[0-9]*")
